@@ -1,3 +1,51 @@
-"""aekeras: autoencoders in Keras 3, for teaching."""
+"""aekeras: autoencoders in Keras 3 (deep, sparse, denoising), for teaching.
 
+Modules, named by what they hold:
+
+- `aekeras.models`: `DenseAutoencoder`, `ConvAutoencoder`, `deep_autoencoder`.
+- `aekeras.regularizers`: the sparsity penalties `L1Sparsity`, `KLSparsity`.
+- `aekeras.layers`: `SparsityPenalty`, `DenseTranspose` (tied weights).
+- `aekeras.corruption`: `AdditiveGaussianNoise`, `MaskingNoise`,
+  `SaltAndPepperNoise` for denoising autoencoders.
+- `aekeras.callbacks`: `SparsityMonitor`, `SparsityScheduler`,
+  `NoiseScheduler` and the schedules `warmup`, `anneal`, `constant`.
+- `aekeras.pca`: the `PCA` baseline with the same encode/decode interface.
+- `aekeras.metrics`: reconstruction error, MSE, PSNR, linear probe.
+- `aekeras.plots`: figures (reconstruction grids, filters, codes, curves).
+- `aekeras.datasets`: MNIST, Fashion-MNIST, Olivetti faces and face patches.
+"""
+
+from aekeras import callbacks
+from aekeras import corruption
+from aekeras import datasets
+from aekeras import layers
+from aekeras import metrics
+from aekeras import models
+from aekeras import pca
+from aekeras import plots
+from aekeras import regularizers
+from aekeras.callbacks import NoiseScheduler
+from aekeras.callbacks import SparsityMonitor
+from aekeras.callbacks import SparsityScheduler
+from aekeras.corruption import AdditiveGaussianNoise
+from aekeras.corruption import MaskingNoise
+from aekeras.corruption import SaltAndPepperNoise
+from aekeras.layers import DenseTranspose
+from aekeras.layers import SparsityPenalty
+from aekeras.models import Autoencoder
+from aekeras.models import ConvAutoencoder
+from aekeras.models import DenseAutoencoder
+from aekeras.models import deep_autoencoder
+from aekeras.pca import PCA
+from aekeras.regularizers import KLSparsity
+from aekeras.regularizers import L1Sparsity
 from aekeras.version import __version__
+
+__all__ = [
+    "callbacks", "corruption", "datasets", "layers", "metrics", "models", "pca",
+    "plots", "regularizers",
+    "AdditiveGaussianNoise", "Autoencoder", "ConvAutoencoder", "DenseAutoencoder",
+    "DenseTranspose", "KLSparsity", "L1Sparsity", "MaskingNoise", "NoiseScheduler",
+    "PCA", "SaltAndPepperNoise", "SparsityMonitor", "SparsityPenalty",
+    "SparsityScheduler", "deep_autoencoder", "__version__",
+]

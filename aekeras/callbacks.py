@@ -1,0 +1,246 @@
+"""Callbacks that monitor sparsity and schedule penalty strengths and noise levels."""
+
+import math
+
+import keras
+import numpy as np
+
+from aekeras.corruption import Corruption
+from aekeras.layers import SparsityPenalty
+
+
+# ---------------------------------------------------------------- schedules
+def constant(value):
+    """Schedule that returns `value` at every epoch."""
+    value = float(value)
+    return lambda epoch: value
+
+
+def warmup(target, epochs, start=0.0):
+    """Linear warm-up from `start` at epoch 0 to `target` at epoch `epochs`, then constant.
+
+    Example:
+
+    >>> s = warmup(1e-3, epochs=4)
+    >>> [round(s(e), 6) for e in range(6)]
+    [0.0, 0.00025, 0.0005, 0.00075, 0.001, 0.001]
+    """
+    _check_epochs(epochs)
+    start, target = float(start), float(target)
+    return lambda epoch: start + (target - start) * min(epoch, epochs) / epochs
+
+
+def anneal(start, end, epochs, kind="cosine"):
+    """Anneal from `start` at epoch 0 to `end` at epoch `epochs`, then constant.
+
+    Args:
+        start: Value at epoch 0.
+        end: Value from epoch `epochs` on.
+        epochs: Length of the annealing phase.
+        kind: `"cosine"` (half cosine) or `"linear"`.
+
+    Example:
+
+    >>> s = anneal(0.5, 0.0, epochs=2, kind="linear")
+    >>> [s(e) for e in range(4)]
+    [0.5, 0.25, 0.0, 0.0]
+    """
+    _check_epochs(epochs)
+    if kind not in ("cosine", "linear"):
+        raise ValueError(
+            f"`kind` must be 'cosine' or 'linear'. Received: kind={kind!r}"
+        )
+    start, end = float(start), float(end)
+
+    def schedule(epoch):
+        t = min(epoch, epochs) / epochs
+        w = (1 - math.cos(math.pi * t)) / 2 if kind == "cosine" else t
+        return start + (end - start) * w
+
+    return schedule
+
+
+def _check_epochs(epochs):
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"`epochs` must be a positive int. Received: epochs={epochs!r}")
+
+
+# ---------------------------------------------------------------- schedulers
+def _find_layers(model, layer_type, layer):
+    """The layers of `model` (searched recursively) to schedule."""
+    found = [l for l in model._flatten_layers(include_self=False) if isinstance(l, layer_type)]
+    if layer is not None:
+        found = [l for l in found if l is layer or l.name == layer]
+    if not found:
+        names = [l.name for l in model._flatten_layers(include_self=False) if isinstance(l, layer_type)]
+        raise ValueError(
+            f"The model has no {layer_type.__name__} layer"
+            + (f" named {layer!r}" if layer is not None else "")
+            + f" to schedule; its {layer_type.__name__} layers are {names}. "
+            f"Received: layer={layer!r}"
+        )
+    return found
+
+
+class _LevelScheduler(keras.callbacks.Callback):
+    """Sets the `level` variable of some layers at the start of every epoch."""
+
+    layer_type = None
+    log_name = None
+
+    def __init__(self, schedule, layer=None, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise ValueError(
+                "`schedule` must be a callable epoch -> value, e.g. "
+                f"aekeras.callbacks.warmup(1e-3, epochs=5). Received: schedule={schedule!r}"
+            )
+        self.schedule = schedule
+        self.layer = layer
+        self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        self._layers = _find_layers(self.model, self.layer_type, self.layer)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        value = float(self.schedule(epoch))
+        for layer in self._layers:
+            layer.set_level(value)  # validates the value
+        self._value = value
+        if self.verbose:
+            print(f"\nEpoch {epoch + 1}: {self.log_name} = {value:.4g}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs[self.log_name] = self._value
+
+
+class SparsityScheduler(_LevelScheduler):
+    """Sets the sparsity strength (λ or β) at the start of every epoch.
+
+    The strength is a backend variable of the model's `SparsityPenalty`
+    layer(s), so the new value takes effect in the next epoch's (compiled)
+    training steps. The value used in each epoch is recorded in the logs
+    under `"sparsity_strength"` (so in `History.history`).
+
+    Args:
+        schedule: Callable epoch (0-based) -> strength, e.g.
+            `aekeras.callbacks.warmup(1e-3, epochs=5)`.
+        layer: Optional name of the `SparsityPenalty` layer; default: all.
+        verbose: If 1, print the value at each epoch.
+
+    Example:
+
+    >>> import aekeras
+    >>> cb = aekeras.callbacks.SparsityScheduler(aekeras.callbacks.anneal(1e-3, 0.0, 10))
+    """
+
+    layer_type = SparsityPenalty
+    log_name = "sparsity_strength"
+
+
+class NoiseScheduler(_LevelScheduler):
+    """Sets the corruption level (σ or ν) at the start of every epoch.
+
+    Works like `SparsityScheduler`, for the model's corruption layers
+    (`aekeras.corruption`). Recorded in the logs as `"noise_level"`.
+
+    Args:
+        schedule: Callable epoch (0-based) -> noise level.
+        layer: Optional name of the corruption layer; default: all.
+        verbose: If 1, print the value at each epoch.
+    """
+
+    layer_type = Corruption
+    log_name = "noise_level"
+
+
+# ---------------------------------------------------------------- monitor
+class SparsityMonitor(keras.callbacks.Callback):
+    """Records how sparse a hidden representation is, once per epoch.
+
+    At the end of every epoch the monitored activations h of the examples
+    `x` are computed (clean inputs, inference mode) and four numbers are
+    written into the epoch logs, so they appear in `History.history`:
+
+    - `"{prefix}mean_abs"`: mean |h| over examples and units (Ω(h)/λ per unit);
+    - `"{prefix}mean_activation"`: mean activation ρ̂ over examples and units;
+    - `"{prefix}active_fraction"`: fraction of (example, unit) pairs with
+      |h| > `threshold`;
+    - `"{prefix}dead_fraction"`: fraction of units with |h| <= `threshold` on
+      every example of `x` (units that never fire).
+
+    Per-unit mean activations ρ̂_j of the last epoch are kept in
+    `unit_activation_`.
+
+    Args:
+        x: Examples to monitor (a few hundred to a few thousand), NumPy array.
+        layer: Name of the encoder layer whose output is monitored; default:
+            the code (encoder output).
+        threshold: Activity threshold; default 0.01 (suits ReLU and sigmoid
+            units of data in [0, 1]).
+        prefix: Prefix of the log keys; default `"code_"` (or `layer + "_"`).
+        batch_size: Batch size of the forward pass.
+
+    Example:
+
+    >>> import numpy as np, aekeras
+    >>> x = np.random.default_rng(0).random((64, 16)).astype("float32")
+    >>> ae = aekeras.models.DenseAutoencoder(16, [8], code_dim=4)
+    >>> ae.compile("adam", "mse")
+    >>> h = ae.fit(x, epochs=1, verbose=0, callbacks=[aekeras.callbacks.SparsityMonitor(x)])
+    >>> sorted(k for k in h.history if k.startswith("code_"))
+    ['code_active_fraction', 'code_dead_fraction', 'code_mean_abs', 'code_mean_activation']
+    """
+
+    def __init__(self, x, layer=None, threshold=0.01, prefix=None, batch_size=512):
+        super().__init__()
+        x = np.asarray(x, dtype="float32")
+        if x.ndim < 2 or len(x) == 0:
+            raise ValueError(
+                "`x` must be a non-empty batch of examples, shape (n, ...). "
+                f"Received: x.shape={x.shape}"
+            )
+        if not threshold >= 0:
+            raise ValueError(f"`threshold` must be >= 0. Received: threshold={threshold}")
+        self.x = x
+        self.layer = layer
+        self.threshold = float(threshold)
+        self.prefix = prefix if prefix is not None else (f"{layer}_" if layer else "code_")
+        self.batch_size = batch_size
+
+    def on_train_begin(self, logs=None):
+        encoder = getattr(self.model, "encoder", None)
+        if encoder is None:
+            raise ValueError(
+                "SparsityMonitor needs an aekeras autoencoder (a model with an "
+                f"`encoder`). Received: model={self.model!r}"
+            )
+        if self.layer is None:
+            self._probe = encoder
+        else:
+            names = [l.name for l in encoder.layers]
+            if self.layer not in names:
+                raise ValueError(
+                    f"The encoder has no layer named {self.layer!r}; its layers "
+                    f"are {names}. Received: layer={self.layer!r}"
+                )
+            self._probe = keras.Model(encoder.input, encoder.get_layer(self.layer).output)
+        self.unit_activation_ = None
+
+    def measure(self):
+        """Returns the four statistics (a dict) for the current weights."""
+        h = self._probe.predict(self.x, batch_size=self.batch_size, verbose=0)
+        h = np.asarray(h, dtype="float64").reshape(len(h), -1)
+        active = np.abs(h) > self.threshold
+        self.unit_activation_ = h.mean(axis=0)
+        return {
+            f"{self.prefix}mean_abs": float(np.abs(h).mean()),
+            f"{self.prefix}mean_activation": float(h.mean()),
+            f"{self.prefix}active_fraction": float(active.mean()),
+            f"{self.prefix}dead_fraction": float((~active.any(axis=0)).mean()),
+        }
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs.update(self.measure())

@@ -1,0 +1,271 @@
+"""Corruption (noise) layers for denoising autoencoders, after Vincent et al. (2010)."""
+
+import keras
+from keras import ops
+
+from aekeras.layers import ScheduledLayer
+
+
+def _check_rate(rate, name="rate"):
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+        raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={rate!r}")
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(
+            f"`{name}` is the fraction of inputs to corrupt and must lie in "
+            f"[0, 1). Received: {name}={rate}"
+        )
+    return float(rate)
+
+
+class Corruption(ScheduledLayer):
+    """Base class of the corruption layers: x ↦ x̃ ~ q(x̃ | x).
+
+    Like `keras.layers.Dropout`, a corruption layer is active only in training
+    (`training=True`) and returns its input unchanged at inference. To corrupt
+    data at inference on purpose, e.g. to build a noisy test set, call
+    `layer.corrupt(x, seed=...)`.
+
+    The noise level (standard deviation or rate) lives in the non-trainable
+    variable `level`, so `aekeras.callbacks.NoiseScheduler` can change it
+    during training.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def _noise(self, inputs, seed):
+        raise NotImplementedError
+
+    def call(self, inputs, training=False):
+        if training:
+            return self._noise(inputs, self.seed_generator)
+        return inputs
+
+    def corrupt(self, x, seed=None):
+        """Applies the corruption outside training, e.g. to make a noisy test set.
+
+        Args:
+            x: Array of inputs.
+            seed: Optional int; with the same seed the result is the same.
+                Without it, the layer's own seed generator is used (and
+                advanced).
+
+        Returns:
+            A NumPy array x̃ of the same shape and dtype as `x`.
+        """
+        tensor = ops.convert_to_tensor(x, dtype=self.compute_dtype)
+        generator = self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
+        return ops.convert_to_numpy(self._noise(tensor, generator)).astype(
+            ops.convert_to_numpy(tensor).dtype
+        )
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class AdditiveGaussianNoise(Corruption):
+    """Additive isotropic Gaussian noise x̃ = x + ε, ε ~ N(0, σ²I).
+
+    Args:
+        stddev: Non-negative float σ, the initial noise standard deviation.
+        clip: Optional `(low, high)` to clip x̃ to the data range, e.g.
+            `(0.0, 1.0)` for images in [0, 1]. `None` leaves it unclipped.
+        seed: Optional int seed.
+        **kwargs: Standard layer keyword arguments.
+
+    Call arguments:
+        inputs: Tensor of any shape.
+        training: Python bool; noise is added only when `True`.
+
+    Returns:
+        Tensor of the same shape as the inputs.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = AdditiveGaussianNoise(0.3, clip=(0.0, 1.0), seed=0)
+    >>> x_noisy = layer.corrupt(np.full((2, 4), 0.5, "float32"), seed=1)
+    >>> bool(x_noisy.min() >= 0.0 and x_noisy.max() <= 1.0)
+    True
+
+    Reference:
+    - Vincent, Larochelle, Lajoie, Bengio & Manzagol. Stacked denoising
+      autoencoders. JMLR 11 (2010), section 4.2.
+    """
+
+    def __init__(self, stddev, clip=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.stddev = self._check_level(stddev)
+        if clip is not None:
+            if (
+                not isinstance(clip, (tuple, list))
+                or len(clip) != 2
+                or not float(clip[0]) < float(clip[1])
+            ):
+                raise ValueError(
+                    "`clip` must be None or a pair (low, high) with low < high. "
+                    f"Received: clip={clip!r}"
+                )
+            clip = (float(clip[0]), float(clip[1]))
+        self.clip = clip
+        self._add_level(self.stddev, "stddev")
+        self.built = True
+
+    def _check_level(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(
+                "`stddev` must be a non-negative float. "
+                f"Received: stddev={value!r}"
+            )
+        return float(value)
+
+    def _noise(self, inputs, seed):
+        noise = keras.random.normal(ops.shape(inputs), dtype=inputs.dtype, seed=seed)
+        outputs = inputs + ops.cast(self.level, inputs.dtype) * noise
+        if self.clip is not None:
+            outputs = ops.clip(outputs, self.clip[0], self.clip[1])
+        return outputs
+
+    def get_config(self):
+        clip = None if self.clip is None else list(self.clip)
+        return {**super().get_config(), "stddev": self.stddev, "clip": clip}
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class MaskingNoise(Corruption):
+    """Masking noise: a random fraction ν of the inputs is set to 0.
+
+    Each input component is independently zeroed with probability ν. Unlike
+    `keras.layers.Dropout`, the remaining values are not rescaled: the
+    network must infer the missing values from the others.
+
+    Args:
+        rate: Float ν in [0, 1), the initial fraction of inputs destroyed.
+        seed: Optional int seed.
+        **kwargs: Standard layer keyword arguments.
+
+    Call arguments:
+        inputs: Tensor of any shape.
+        training: Python bool; noise is applied only when `True`.
+
+    Returns:
+        Tensor of the same shape as the inputs.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x_noisy = MaskingNoise(0.5, seed=0).corrupt(np.ones((100, 100), "float32"), seed=1)
+    >>> bool(0.45 < (x_noisy == 0).mean() < 0.55)
+    True
+
+    Reference:
+    - Vincent et al. Stacked denoising autoencoders. JMLR 11 (2010), 4.2.
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.rate = _check_rate(rate)
+        self._add_level(self.rate, "rate")
+        self.built = True
+
+    def _check_level(self, value):
+        return _check_rate(value)
+
+    def _noise(self, inputs, seed):
+        u = keras.random.uniform(ops.shape(inputs), dtype=inputs.dtype, seed=seed)
+        keep = ops.cast(u >= ops.cast(self.level, inputs.dtype), inputs.dtype)
+        return inputs * keep
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class SaltAndPepperNoise(Corruption):
+    """Salt-and-pepper noise: a fraction ν of the inputs set to the minimum or maximum.
+
+    Each input component is independently corrupted with probability ν; a
+    corrupted component is set to `low` or `high` with probability 1/2 each.
+
+    Args:
+        rate: Float ν in [0, 1), the initial fraction of inputs corrupted.
+        low: Value of "pepper" (the data minimum, 0 for images in [0, 1]).
+        high: Value of "salt" (the data maximum, 1 for images in [0, 1]).
+        seed: Optional int seed.
+        **kwargs: Standard layer keyword arguments.
+
+    Call arguments:
+        inputs: Tensor of any shape.
+        training: Python bool; noise is applied only when `True`.
+
+    Returns:
+        Tensor of the same shape as the inputs.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x_noisy = SaltAndPepperNoise(0.2, seed=0).corrupt(np.full((50, 50), 0.5, "float32"), seed=1)
+    >>> sorted(set(np.unique(x_noisy).tolist()))
+    [0.0, 0.5, 1.0]
+
+    Reference:
+    - Vincent et al. Stacked denoising autoencoders. JMLR 11 (2010), 4.2.
+    """
+
+    def __init__(self, rate, low=0.0, high=1.0, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.rate = _check_rate(rate)
+        if not float(low) < float(high):
+            raise ValueError(
+                "`low` (pepper) must be smaller than `high` (salt). "
+                f"Received: low={low}, high={high}"
+            )
+        self.low = float(low)
+        self.high = float(high)
+        self._add_level(self.rate, "rate")
+        self.built = True
+
+    def _check_level(self, value):
+        return _check_rate(value)
+
+    def _noise(self, inputs, seed):
+        shape = ops.shape(inputs)
+        hit = keras.random.uniform(shape, dtype=inputs.dtype, seed=seed) < ops.cast(
+            self.level, inputs.dtype
+        )
+        salt = keras.random.uniform(shape, dtype=inputs.dtype, seed=seed) < 0.5
+        values = ops.where(salt, self.high, self.low)
+        return ops.where(hit, ops.cast(values, inputs.dtype), inputs)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "low": self.low,
+            "high": self.high,
+        }
+
+
+def get(identifier):
+    """Returns a corruption layer from an instance, a config dict or `None`.
+
+    Raises:
+        ValueError: if `identifier` is not one of these.
+    """
+    if identifier is None or isinstance(identifier, Corruption):
+        return identifier
+    if isinstance(identifier, dict):
+        obj = keras.saving.deserialize_keras_object(identifier)
+        if isinstance(obj, Corruption):
+            return obj
+    raise ValueError(
+        "Expected a corruption layer (AdditiveGaussianNoise, MaskingNoise or "
+        f"SaltAndPepperNoise), its config, or None. Received: corruption={identifier!r}"
+    )

@@ -1,0 +1,547 @@
+"""Autoencoder models: deep dense and convolutional, with encoder and decoder access."""
+
+import math
+
+import keras
+import numpy as np
+
+from aekeras import corruption as corruption_lib
+from aekeras import regularizers as regularizers_lib
+from aekeras.layers import DenseTranspose, SparsityPenalty
+
+_OUTPUT_RANGES = {"sigmoid": (0.0, 1.0)}
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class Autoencoder(keras.Model):
+    """An encoder f, a decoder g and an optional corruption q: x ↦ g(f(x̃)).
+
+    The model is trained to reconstruct its (clean) input,
+    L(η, θ) = 1/N Σ_n L(x_n, D_θ(E_η(x̃_n))), where x̃ = x unless a corruption
+    layer is given (denoising autoencoder); the corruption is active only in
+    training. `fit(x)` uses `x` as its own target.
+
+    Args:
+        encoder: A `keras.Model` mapping inputs to codes, E_η.
+        decoder: A `keras.Model` mapping codes to reconstructions, D_θ.
+        corruption: Optional corruption layer from `aekeras.corruption`.
+        output_range: Optional `(low, high)` the decoder's outputs are confined
+            to (e.g. `(0, 1)` for a sigmoid output); `fit` then rejects data
+            outside it.
+        **kwargs: Standard model keyword arguments (`name`, ...).
+
+    Call arguments:
+        inputs: A batch of inputs, shape `(batch, *encoder.input.shape[1:])`.
+        training: Python bool; corruption (and dropout) only when `True`.
+
+    Returns:
+        Reconstructions of the same shape as the inputs.
+
+    Example:
+
+    >>> import keras
+    >>> enc = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)])
+    >>> dec = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8)])
+    >>> ae = Autoencoder(enc, dec)
+    >>> ae.code_dim
+    2
+    """
+
+    def __init__(self, encoder, decoder, corruption=None, output_range=None, **kwargs):
+        super().__init__(**kwargs)
+        for name, part in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(part, keras.Model):
+                raise ValueError(
+                    f"`{name}` must be a keras.Model. Received: {name}={part!r}"
+                )
+        code_shape = tuple(encoder.output_shape[1:])
+        decoder_in = tuple(decoder.input_shape[1:])
+        if code_shape != decoder_in:
+            raise ValueError(
+                "The decoder must accept the encoder's codes: encoder output "
+                f"shape {code_shape} != decoder input shape {decoder_in}. "
+                f"Received: decoder input shape={decoder_in}"
+            )
+        self.encoder = encoder
+        self.decoder = decoder
+        self.corruption = corruption_lib.get(corruption)
+        if output_range is not None:
+            output_range = tuple(float(v) for v in output_range)
+            if len(output_range) != 2 or not output_range[0] < output_range[1]:
+                raise ValueError(
+                    "`output_range` must be None or (low, high) with low < high. "
+                    f"Received: output_range={output_range}"
+                )
+        self.output_range = output_range
+        self.build((None, *self.input_shape_))
+
+    @property
+    def input_shape_(self):
+        """Shape of one input example (without the batch axis)."""
+        return tuple(self.encoder.input_shape[1:])
+
+    @property
+    def code_dim(self):
+        """Number of code units (size of the flattened code)."""
+        return math.prod(self.encoder.output_shape[1:])
+
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs, training=False):
+        x = inputs
+        if self.corruption is not None:
+            x = self.corruption(x, training=training)
+        return self.decoder(self.encoder(x, training=training), training=training)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    # ------------------------------------------------------------------ data
+    def check_inputs(self, x, name="x"):
+        """Raises a ValueError if `x` does not fit the model's input shape or range.
+
+        Args:
+            x: A NumPy-convertible array of inputs.
+            name: The argument name used in the error message.
+
+        Returns:
+            `x` as a float32 NumPy array.
+        """
+        x = np.asarray(x, dtype="float32")
+        expected = self.input_shape_
+        if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
+            raise ValueError(
+                f"`{name}` must have shape (n, {', '.join(map(str, expected))}) "
+                f"to match the model's input shape {expected}. "
+                f"Received: {name}.shape={x.shape}"
+            )
+        if self.output_range is not None and x.size:
+            lo, hi = self.output_range
+            x_min, x_max = float(x.min()), float(x.max())
+            if x_min < lo or x_max > hi:
+                raise ValueError(
+                    f"The model's sigmoid output can only reconstruct values in "
+                    f"[{lo}, {hi}]; scale the data to that range or build the "
+                    "model with output_activation=None for standardised data. "
+                    f"Received: {name} with min={x_min:.4g}, max={x_max:.4g}"
+                )
+        return x
+
+    def fit(self, x=None, y=None, validation_data=None, **kwargs):
+        """Trains the autoencoder; `y` defaults to `x` (reconstruct the input).
+
+        NumPy inputs are checked against the model's input shape and, for a
+        sigmoid output, the data range [0, 1]. `validation_data` may be a
+        single array, used as its own target. Other arguments are those of
+        `keras.Model.fit`.
+        """
+        if isinstance(x, (np.ndarray, list)):
+            x = self.check_inputs(x)
+            y = x if y is None else self.check_inputs(y, "y")
+        if isinstance(validation_data, (np.ndarray, list)):
+            x_val = self.check_inputs(validation_data, "validation_data")
+            validation_data = (x_val, x_val)
+        return super().fit(x, y, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """Evaluates the reconstruction loss and metrics; `y` defaults to `x`."""
+        if isinstance(x, (np.ndarray, list)):
+            x = self.check_inputs(x)
+            y = x if y is None else self.check_inputs(y, "y")
+        return super().evaluate(x, y, **kwargs)
+
+    def encode(self, x, batch_size=256):
+        """Returns the codes z = f(x) of `x` as a NumPy array."""
+        x = self.check_inputs(x)
+        return self.encoder.predict(x, batch_size=batch_size, verbose=0)
+
+    def decode(self, z, batch_size=256):
+        """Returns the reconstructions g(z) of codes `z` as a NumPy array."""
+        z = np.asarray(z, dtype="float32")
+        expected = tuple(self.decoder.input_shape[1:])
+        if z.ndim != len(expected) + 1 or tuple(z.shape[1:]) != expected:
+            raise ValueError(
+                f"`z` must have shape (n, {', '.join(map(str, expected))}) to "
+                f"match the decoder's input. Received: z.shape={z.shape}"
+            )
+        return self.decoder.predict(z, batch_size=batch_size, verbose=0)
+
+    def reconstruct(self, x, batch_size=256):
+        """Returns g(f(x)) for clean inputs `x` (no corruption) as a NumPy array."""
+        return self.decode(self.encode(x, batch_size), batch_size)
+
+    # ---------------------------------------------------------- layers found
+    @property
+    def sparsity_layers(self):
+        """The `SparsityPenalty` layers of the encoder."""
+        return [l for l in self.encoder.layers if isinstance(l, SparsityPenalty)]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "corruption": keras.saving.serialize_keras_object(self.corruption),
+            "output_range": None if self.output_range is None else list(self.output_range),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder", "corruption"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _check_units(values, name):
+    values = list(values)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(
+                f"`{name}` must be positive integers. Received: {name}={values}"
+            )
+    return [int(v) for v in values]
+
+
+def _as_shape(input_shape):
+    if isinstance(input_shape, (int, np.integer)):
+        input_shape = (int(input_shape),)
+    input_shape = tuple(input_shape)
+    if not input_shape or any(
+        isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
+        for d in input_shape
+    ):
+        raise ValueError(
+            "`input_shape` must be a positive int or a tuple of positive ints "
+            f"(one example, without the batch axis). Received: input_shape={input_shape}"
+        )
+    return tuple(int(d) for d in input_shape)
+
+
+def _sparsity_position(sparsity_layer, n_hidden):
+    """Index of the layer (0..n_hidden-1 hidden, n_hidden = code) penalised."""
+    if sparsity_layer == "code":
+        return n_hidden
+    if (
+        isinstance(sparsity_layer, (int, np.integer))
+        and not isinstance(sparsity_layer, bool)
+        and 0 <= sparsity_layer < n_hidden
+    ):
+        return int(sparsity_layer)
+    raise ValueError(
+        "`sparsity_layer` must be 'code' or the index of a hidden encoder layer "
+        f"(0 to {n_hidden - 1}). Received: sparsity_layer={sparsity_layer!r}"
+    )
+
+
+class _BuiltAutoencoder(Autoencoder):
+    """An autoencoder made by a builder: its config is the builder's arguments.
+
+    Rebuilding from these arguments recreates links that a layer config
+    cannot hold (tied weights), and keeps saved configs short and readable.
+    """
+
+    def get_config(self):
+        return {
+            **keras.Model.get_config(self),
+            **self._builder_config,
+            "corruption": keras.saving.serialize_keras_object(self.corruption),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class DenseAutoencoder(_BuiltAutoencoder):
+    """Deep fully connected autoencoder, e.g. 784-1000-500-250-30.
+
+    The encoder maps the (flattened) input through `hidden_units` to a code of
+    `code_dim` units; the decoder mirrors it. Vanilla, sparse and denoising
+    autoencoders are one argument apart: `sparsity=` adds Ω(h) on the code
+    (or a hidden layer), `corruption=` corrupts the input in training.
+
+    Args:
+        input_shape: Shape of one example, e.g. `784` or `(28, 28, 1)`; inputs
+            of several axes are flattened and reconstructions reshaped back.
+        hidden_units: Widths of the encoder's hidden layers, e.g.
+            `(1000, 500, 250)`. May be empty (a shallow autoencoder).
+        code_dim: Number of code units, e.g. 30.
+        activation: Activation of the hidden layers.
+        code_activation: Activation of the code layer; `None` (linear, the
+            default, as in Hinton & Salakhutdinov 2006) or e.g. `"sigmoid"`
+            for the KL sparsity penalty.
+        output_activation: `"sigmoid"` for data in [0, 1] (pair with binary
+            cross-entropy) or `None` (linear) for standardised data.
+        tied_weights: If `True`, each decoder layer uses the transposed kernel
+            of its mirror encoder layer (`aekeras.layers.DenseTranspose`).
+        sparsity: Optional sparsity penalty (`aekeras.regularizers.L1Sparsity`
+            or `KLSparsity`), added by a `SparsityPenalty` layer.
+        sparsity_layer: `"code"` or the index of the hidden layer penalised.
+        corruption: Optional corruption layer (`aekeras.corruption`) applied to
+            the input in training: a denoising autoencoder.
+        kernel_initializer: Initializer of the kernels.
+        **kwargs: Standard model keyword arguments (`name`, ...).
+
+    Example:
+
+    >>> import aekeras
+    >>> ae = aekeras.models.DenseAutoencoder((28, 28, 1), [64], code_dim=8,
+    ...     sparsity=aekeras.regularizers.L1Sparsity(1e-3),
+    ...     corruption=aekeras.corruption.MaskingNoise(0.25, seed=0))
+    >>> ae.compile(optimizer="adam", loss="binary_crossentropy")
+    >>> ae.encoder.output.shape
+    (None, 8)
+
+    Reference:
+    - Hinton & Salakhutdinov. Reducing the dimensionality of data with neural
+      networks. Science 313 (2006), 504-507.
+    """
+
+    def __init__(
+        self,
+        input_shape,
+        hidden_units=(1000, 500, 250),
+        code_dim=30,
+        activation="relu",
+        code_activation=None,
+        output_activation="sigmoid",
+        tied_weights=False,
+        sparsity=None,
+        sparsity_layer="code",
+        corruption=None,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        input_shape = _as_shape(input_shape)
+        hidden_units = _check_units(hidden_units, "hidden_units")
+        (code_dim,) = _check_units([code_dim], "code_dim")
+        sparsity = regularizers_lib.get(sparsity)
+        position = _sparsity_position(sparsity_layer, len(hidden_units))
+        n_inputs = math.prod(input_shape)
+
+        inputs = keras.Input(input_shape, name="x")
+        h = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+        widths = [*hidden_units, code_dim]
+        encoder_layers = []
+        for i, units in enumerate(widths):
+            is_code = i == len(hidden_units)
+            layer = keras.layers.Dense(
+                units,
+                activation=code_activation if is_code else activation,
+                kernel_initializer=kernel_initializer,
+                name="code" if is_code else f"encoder_{i}",
+            )
+            encoder_layers.append(layer)
+            h = layer(h)
+            if sparsity is not None and i == position:
+                h = SparsityPenalty(sparsity, name="sparsity")(h)
+        encoder = keras.Model(inputs, h, name="encoder")
+
+        codes = keras.Input((code_dim,), name="z")
+        h = codes
+        out_widths = [*reversed(hidden_units), n_inputs]
+        for i, units in enumerate(out_widths):
+            is_output = i == len(out_widths) - 1
+            act = output_activation if is_output else activation
+            name = "reconstruction" if is_output else f"decoder_{i}"
+            if tied_weights:
+                h = DenseTranspose(encoder_layers[-1 - i], activation=act, name=name)(h)
+            else:
+                h = keras.layers.Dense(
+                    units, activation=act, kernel_initializer=kernel_initializer, name=name
+                )(h)
+        if len(input_shape) > 1:
+            h = keras.layers.Reshape(input_shape, name="unflatten")(h)
+        decoder = keras.Model(codes, h, name="decoder")
+
+        super().__init__(
+            encoder,
+            decoder,
+            corruption=corruption,
+            output_range=_OUTPUT_RANGES.get(output_activation),
+            **kwargs,
+        )
+        self._builder_config = {
+            "input_shape": list(input_shape),
+            "hidden_units": hidden_units,
+            "code_dim": code_dim,
+            "activation": activation,
+            "code_activation": code_activation,
+            "output_activation": output_activation,
+            "tied_weights": bool(tied_weights),
+            "sparsity": keras.saving.serialize_keras_object(sparsity),
+            "sparsity_layer": sparsity_layer,
+            "kernel_initializer": kernel_initializer,
+        }
+
+    @property
+    def layer_sizes(self):
+        """The architecture in the paper's notation, e.g. '784-1000-500-250-30'."""
+        cfg = self._builder_config
+        return "-".join(
+            str(n)
+            for n in [math.prod(cfg["input_shape"]), *cfg["hidden_units"], cfg["code_dim"]]
+        )
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class ConvAutoencoder(_BuiltAutoencoder):
+    """Convolutional autoencoder for images of shape (height, width, channels).
+
+    The encoder is a stack of strided `Conv2D` layers (each halves the
+    resolution), optionally followed by a dense code of `code_dim` units;
+    the decoder mirrors it with `Conv2DTranspose` layers and ends in a
+    `Conv2D` with the output activation.
+
+    Args:
+        input_shape: Image shape `(height, width, channels)`; height and width
+            must be divisible by `2 ** len(filters)`.
+        filters: Filters of the encoder's convolutions, e.g. `(32, 64)`.
+        kernel_size: Convolution kernel size.
+        code_dim: `None` for a convolutional code (feature maps), or the
+            number of units of a dense code.
+        activation: Activation of the hidden layers.
+        code_activation: Activation of the dense code (if `code_dim`).
+        output_activation: `"sigmoid"` for images in [0, 1] or `None`.
+        sparsity: Optional sparsity penalty on the code.
+        corruption: Optional corruption layer applied in training.
+        **kwargs: Standard model keyword arguments.
+
+    Example:
+
+    >>> ae = ConvAutoencoder((28, 28, 1), filters=(16, 32), code_dim=16)
+    >>> ae.decoder.output.shape
+    (None, 28, 28, 1)
+    """
+
+    def __init__(
+        self,
+        input_shape,
+        filters=(32, 64),
+        kernel_size=3,
+        code_dim=None,
+        activation="relu",
+        code_activation=None,
+        output_activation="sigmoid",
+        sparsity=None,
+        corruption=None,
+        **kwargs,
+    ):
+        input_shape = _as_shape(input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(
+                "`input_shape` must be (height, width, channels) for a "
+                f"convolutional autoencoder. Received: input_shape={input_shape}"
+            )
+        filters = _check_units(filters, "filters")
+        if not filters:
+            raise ValueError(f"`filters` must not be empty. Received: filters={filters}")
+        (kernel_size,) = _check_units([kernel_size], "kernel_size")
+        if code_dim is not None:
+            (code_dim,) = _check_units([code_dim], "code_dim")
+        factor = 2 ** len(filters)
+        height, width, channels = input_shape
+        if height % factor or width % factor:
+            raise ValueError(
+                f"With {len(filters)} strided convolutions, height and width must "
+                f"be divisible by {factor}. Received: input_shape={input_shape}"
+            )
+        sparsity = regularizers_lib.get(sparsity)
+
+        inputs = keras.Input(input_shape, name="x")
+        h = inputs
+        for i, f in enumerate(filters):
+            h = keras.layers.Conv2D(
+                f, kernel_size, strides=2, padding="same", activation=activation,
+                name=f"encoder_conv_{i}",
+            )(h)
+        feature_shape = tuple(h.shape[1:])
+        if code_dim is not None:
+            h = keras.layers.Flatten(name="flatten")(h)
+            h = keras.layers.Dense(code_dim, activation=code_activation, name="code")(h)
+        if sparsity is not None:
+            h = SparsityPenalty(sparsity, name="sparsity")(h)
+        encoder = keras.Model(inputs, h, name="encoder")
+
+        codes = keras.Input(tuple(encoder.output.shape[1:]), name="z")
+        h = codes
+        if code_dim is not None:
+            h = keras.layers.Dense(math.prod(feature_shape), activation=activation, name="decoder_dense")(h)
+            h = keras.layers.Reshape(feature_shape, name="unflatten")(h)
+        for i, f in enumerate(reversed(filters)):
+            h = keras.layers.Conv2DTranspose(
+                f, kernel_size, strides=2, padding="same", activation=activation,
+                name=f"decoder_deconv_{i}",
+            )(h)
+        h = keras.layers.Conv2D(
+            channels, kernel_size, padding="same", activation=output_activation,
+            name="reconstruction",
+        )(h)
+        decoder = keras.Model(codes, h, name="decoder")
+
+        super().__init__(
+            encoder,
+            decoder,
+            corruption=corruption,
+            output_range=_OUTPUT_RANGES.get(output_activation),
+            **kwargs,
+        )
+        self._builder_config = {
+            "input_shape": list(input_shape),
+            "filters": filters,
+            "kernel_size": kernel_size,
+            "code_dim": code_dim,
+            "activation": activation,
+            "code_activation": code_activation,
+            "output_activation": output_activation,
+            "sparsity": keras.saving.serialize_keras_object(sparsity),
+        }
+
+
+def deep_autoencoder(layer_sizes, input_shape=None, **kwargs):
+    """Builds a `DenseAutoencoder` from the paper's notation, e.g. "784-1000-500-250-30".
+
+    Args:
+        layer_sizes: A string "784-1000-500-250-30" or a sequence of ints: the
+            input size, the hidden widths and the code size.
+        input_shape: Optional shape of one example (e.g. `(28, 28, 1)`) whose
+            size must equal the first number; defaults to `(layer_sizes[0],)`.
+        **kwargs: Other arguments of `DenseAutoencoder` (activations,
+            `tied_weights`, `sparsity`, `corruption`, ...).
+
+    Returns:
+        A `DenseAutoencoder`.
+
+    Example:
+
+    >>> ae = deep_autoencoder("784-1000-500-250-30", input_shape=(28, 28, 1))
+    >>> ae.layer_sizes
+    '784-1000-500-250-30'
+    """
+    sizes = layer_sizes
+    if isinstance(layer_sizes, str):
+        try:
+            sizes = [int(s) for s in layer_sizes.split("-")]
+        except ValueError:
+            sizes = None
+    if sizes is None or len(list(sizes)) < 2:
+        raise ValueError(
+            "`layer_sizes` must list at least the input and code sizes, e.g. "
+            f"'784-1000-500-250-30'. Received: layer_sizes={layer_sizes!r}"
+        )
+    sizes = _check_units(sizes, "layer_sizes")
+    if input_shape is None:
+        input_shape = (sizes[0],)
+    input_shape = _as_shape(input_shape)
+    if math.prod(input_shape) != sizes[0]:
+        raise ValueError(
+            f"`input_shape` has {math.prod(input_shape)} values but layer_sizes "
+            f"starts with {sizes[0]}. Received: input_shape={input_shape}"
+        )
+    return DenseAutoencoder(
+        input_shape, hidden_units=sizes[1:-1], code_dim=sizes[-1], **kwargs
+    )

@@ -1,0 +1,495 @@
+"""Course figures: image grids, filters, code scatter plots and training curves."""
+
+import math
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+# Every function builds a `matplotlib.figure.Figure` directly, never through
+# `matplotlib.pyplot`: nothing is registered with pyplot, so a notebook shows
+# the returned figure exactly once and no figure leaks memory in a loop.
+
+_SCALES = ("row", "image")
+
+
+def _image_shape_of(images, image_shape, name):
+    """Returns the 2-D (or RGB) display shape of a batch of images."""
+    per_image = images.shape[1:]
+    size = math.prod(per_image)
+    if image_shape is not None:
+        shape = tuple(int(d) for d in image_shape)
+        if len(shape) not in (2, 3) or math.prod(shape) != size:
+            raise ValueError(
+                f"`image_shape` must be (height, width) or (height, width, "
+                f"channels) with {size} values to match {name}, whose images "
+                f"have shape {per_image}. Received: image_shape={image_shape}"
+            )
+    elif len(per_image) == 2:
+        shape = per_image
+    elif len(per_image) == 3 and per_image[-1] in (1, 3):
+        shape = per_image
+    elif len(per_image) == 1 and math.isqrt(size) ** 2 == size:
+        shape = (math.isqrt(size),) * 2
+    else:
+        raise ValueError(
+            f"Cannot infer the image shape of {name}: expected images of "
+            "shape (n, height, width), (n, height, width, 1|3) or flat "
+            "(n, side * side); pass `image_shape`. "
+            f"Received: {name}.shape={(images.shape[0],) + per_image}"
+        )
+    if len(shape) == 3 and shape[-1] == 1:
+        shape = shape[:2]
+    if len(shape) == 3 and shape[-1] != 3:
+        raise ValueError(
+            "Images must have 1 or 3 channels. "
+            f"Received: image shape {shape} for {name}"
+        )
+    return shape
+
+
+def _hide_frame(ax):
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(
+            f"`{name}` must be an integer >= 1. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def reconstruction_grid(
+    rows,
+    n=10,
+    image_shape=None,
+    cmap="gray",
+    scale="row",
+    titles=None,
+    cell_size=1.0,
+):
+    """Shows images row by row with a label at the left of each row.
+
+    The figure of the slides: the first `n` originals on top and their
+    reconstructions by each model below, e.g.
+    `{"Original": x, "Autoencoder": x_ae, "PCA": x_pca}`. Column `j` of
+    every row shows image `j` of that row's array, so the arrays must be
+    aligned (same examples in the same order).
+
+    Args:
+        rows: dict mapping a row label to an array of images of shape
+            `(N, H, W)`, `(N, H, W, 1)`, `(N, H, W, 3)` or flat `(N, D)`.
+            All arrays must hold the same number of images `N`.
+        n: int, the number of images (columns) shown per row; at most `N`.
+        image_shape: optional `(H, W)` or `(H, W, C)` used to reshape every
+            row; by default inferred per row (a flat `D` must be a square).
+        cmap: matplotlib colormap for single-channel images.
+        scale: how grey levels are mapped: `"row"` (one range per row, the
+            min and max of its `n` images, so a row's images are comparable),
+            `"image"` (each image stretched to its own range) or a tuple
+            `(vmin, vmax)` used for every image (e.g. `(0, 1)`).
+        titles: optional dict mapping some row labels to an extra line shown
+            under the label, e.g. `{"PCA": "error 8.1"}`.
+        cell_size: float, the size in inches of one image.
+
+    Returns:
+        A `matplotlib.figure.Figure` with `len(rows) * n` axes, not registered
+        with pyplot.
+
+    Raises:
+        ValueError: if `rows` is empty, the arrays hold different numbers of
+            images, `n` exceeds that number, `titles` names an unknown row,
+            `scale` is invalid, or an image shape cannot be inferred.
+
+    Example:
+
+    >>> x = np.random.default_rng(0).random((10, 28, 28))
+    >>> fig = reconstruction_grid({"Original": x, "Noisy": x + 0.1}, n=5)
+    >>> len(fig.axes)
+    10
+    """
+    if not isinstance(rows, dict) or not rows:
+        raise ValueError(
+            "`rows` must be a non-empty dict mapping a row label to an array "
+            f"of images. Received: rows={type(rows).__name__} of length "
+            f"{len(rows) if hasattr(rows, '__len__') else 'unknown'}"
+        )
+    n = _check_positive_int(n, "n")
+    arrays = {label: np.asarray(images) for label, images in rows.items()}
+    for label, images in arrays.items():
+        if images.ndim < 2:
+            raise ValueError(
+                f"Row {label!r} must be an array of images with a batch axis. "
+                f"Received: shape {images.shape}"
+            )
+    lengths = {label: images.shape[0] for label, images in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "All rows must hold the same number of images, so that columns "
+            f"are aligned. Received: lengths {lengths}"
+        )
+    available = next(iter(lengths.values()))
+    if n > available:
+        raise ValueError(
+            f"`n` must be at most the number of images per row ({available}). "
+            f"Received: n={n}"
+        )
+    titles = {} if titles is None else dict(titles)
+    unknown = [label for label in titles if label not in arrays]
+    if unknown:
+        raise ValueError(
+            f"`titles` must use row labels {list(arrays)}. Received: "
+            f"unknown labels {unknown}"
+        )
+    if isinstance(scale, str):
+        if scale not in _SCALES:
+            raise ValueError(
+                f"`scale` must be one of {_SCALES} or a tuple (vmin, vmax). "
+                f"Received: scale={scale!r}"
+            )
+    else:
+        try:
+            vmin, vmax = (float(v) for v in scale)
+        except (TypeError, ValueError):
+            vmin = vmax = None
+        if vmin is None or not vmin < vmax:
+            raise ValueError(
+                f"`scale` must be one of {_SCALES} or a tuple (vmin, vmax) "
+                f"with vmin < vmax. Received: scale={scale!r}"
+            )
+
+    fig = Figure(
+        figsize=(cell_size * n + 1.5, cell_size * len(arrays)),
+        layout="constrained",
+    )
+    axes = fig.subplots(len(arrays), n, squeeze=False)
+    for row_axes, (label, images) in zip(axes, arrays.items()):
+        shape = _image_shape_of(images, image_shape, f"row {label!r}")
+        shown = images[:n].reshape((n,) + shape).astype(np.float32)
+        if scale == "row":
+            limits = {"vmin": float(shown.min()), "vmax": float(shown.max())}
+        elif scale == "image":
+            limits = {}
+        else:
+            limits = {"vmin": vmin, "vmax": vmax}
+        for ax, image in zip(row_axes, shown):
+            if image.ndim == 3:
+                # RGB: matplotlib needs values in [0, 1].
+                low = limits.get("vmin", float(image.min()))
+                high = limits.get("vmax", float(image.max()))
+                image = np.clip((image - low) / max(high - low, 1e-12), 0, 1)
+                ax.imshow(image, interpolation="nearest")
+            else:
+                ax.imshow(image, cmap=cmap, interpolation="nearest", **limits)
+            _hide_frame(ax)
+        text = str(label)
+        if label in titles:
+            text += "\n" + str(titles[label])
+        row_axes[0].set_ylabel(
+            text, rotation=0, ha="right", va="center", fontsize="medium"
+        )
+    return fig
+
+
+def denoising_grid(
+    clean, noisy, denoised, n=10, labels=("Clean", "Noisy", "Denoised"), **kwargs
+):
+    """Shows clean, corrupted and denoised images in three labelled rows.
+
+    A thin wrapper around `reconstruction_grid`.
+
+    Args:
+        clean: array of the original images, `(N, ...)`.
+        noisy: array of their corrupted versions, same number of images.
+        denoised: array of the model's outputs on `noisy`.
+        n: int, the number of images shown per row.
+        labels: three distinct row labels.
+        **kwargs: passed to `reconstruction_grid` (`image_shape`, `cmap`,
+            `scale`, `titles`, `cell_size`).
+
+    Returns:
+        A `matplotlib.figure.Figure` with `3 * n` axes.
+
+    Raises:
+        ValueError: if `labels` are not three distinct strings, and as
+            `reconstruction_grid`.
+
+    Example:
+
+    >>> x = np.random.default_rng(0).random((8, 784))
+    >>> fig = denoising_grid(x, x + 0.2, x, n=4)
+    >>> len(fig.axes)
+    12
+    """
+    labels = tuple(labels)
+    if len(labels) != 3 or len(set(labels)) != 3:
+        raise ValueError(
+            "`labels` must be three distinct row labels (clean, noisy, "
+            f"denoised). Received: labels={labels}"
+        )
+    rows = dict(zip(labels, (clean, noisy, denoised)))
+    return reconstruction_grid(rows, n=n, **kwargs)
+
+
+def filter_grid(
+    weights, image_shape=None, n=None, ncols=None, cmap="gray", cell_size=0.8
+):
+    """Shows the input weights of hidden units as images, one per unit.
+
+    For a `Dense` layer with kernel `(n_inputs, n_units)`, column `k` holds
+    the weights from every input pixel to unit `k`: reshaped to the image
+    shape, it shows the pattern that unit responds to most strongly (strokes
+    for a sparse autoencoder on MNIST, edge detectors on natural image
+    patches). Each filter is min-max normalised to [0, 1] on its own (a
+    constant filter is shown mid-grey), since units' weights differ in scale.
+
+    Args:
+        weights: a kernel `(n_inputs, n_units)` (e.g.
+            `layer.kernel.numpy()`), or an array of filters already shaped as
+            images `(n_units, H, W)` / `(n_units, H, W, 1|3)`.
+        image_shape: `(H, W)` or `(H, W, C)` with `n_inputs` values, for a
+            2-D kernel; inferred when `n_inputs` is a perfect square.
+        n: int, the number of units shown (the first `n`); defaults to
+            `min(64, n_units)`.
+        ncols: int, the number of columns; defaults to `ceil(sqrt(n))`.
+        cmap: matplotlib colormap for single-channel filters.
+        cell_size: float, the size in inches of one filter.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes per shown unit.
+
+    Raises:
+        ValueError: if `weights` has fewer than 2 axes, `image_shape` does
+            not match `n_inputs`, or `n` exceeds the number of units.
+
+    Example:
+
+    >>> kernel = np.random.default_rng(0).normal(size=(784, 16))
+    >>> fig = filter_grid(kernel, (28, 28))
+    >>> len(fig.axes)
+    16
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim < 2:
+        raise ValueError(
+            "`weights` must be a kernel (n_inputs, n_units) or filters "
+            "(n_units, height, width[, channels]). "
+            f"Received: weights.shape={weights.shape}"
+        )
+    if weights.ndim == 2:
+        n_inputs = weights.shape[0]
+        if image_shape is None and math.isqrt(n_inputs) ** 2 != n_inputs:
+            raise ValueError(
+                "Cannot infer the image shape of a kernel with "
+                f"{weights.shape[0]} inputs, not a perfect square; pass "
+                f"`image_shape`. Received: weights.shape={weights.shape}"
+            )
+        filters = weights.T
+    else:
+        filters = weights
+    shape = _image_shape_of(filters, image_shape, "weights")
+    n_units = filters.shape[0]
+    n = min(64, n_units) if n is None else _check_positive_int(n, "n")
+    if n > n_units:
+        raise ValueError(
+            f"`n` must be at most the number of units ({n_units}). Received: n={n}"
+        )
+    if ncols is None:
+        ncols = math.ceil(math.sqrt(n))
+    ncols = min(_check_positive_int(ncols, "ncols"), n)
+    nrows = math.ceil(n / ncols)
+
+    shown = filters[:n].reshape((n, -1))
+    low = shown.min(axis=1, keepdims=True)
+    span = shown.max(axis=1, keepdims=True) - low
+    normalised = np.where(span > 0, (shown - low) / np.where(span > 0, span, 1.0), 0.5)
+    normalised = normalised.reshape((n,) + shape)
+
+    fig = Figure(figsize=(cell_size * ncols, cell_size * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, image in zip(axes, normalised):
+        if image.ndim == 3:
+            ax.imshow(image, interpolation="nearest")
+        else:
+            ax.imshow(image, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+        _hide_frame(ax)
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    return fig
+
+
+def code_scatter(codes, labels=None, title=None, class_names=None, s=4.0, alpha=0.7):
+    """Scatter plot of 2-D codes, coloured by label.
+
+    The picture of Hinton & Salakhutdinov's Figure 3: the codes of a
+    two-unit bottleneck (or the first two principal components) with one
+    colour per class. Integer labels with at most 20 distinct values, and
+    string labels, get a legend with one entry per class; other labels (e.g.
+    a continuous quantity) are shown with a colorbar.
+
+    Args:
+        codes: array `(N, 2)`.
+        labels: optional array `(N,)` of class labels or values.
+        title: optional axes title.
+        class_names: optional sequence of names indexed by the integer
+            labels (e.g. the Fashion-MNIST class names) for the legend.
+        s: float, marker size.
+        alpha: float, marker opacity.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes (plus one for a colorbar).
+
+    Raises:
+        ValueError: if `codes` is not of shape `(N, 2)` or `labels` does not
+            hold `N` values.
+
+    Example:
+
+    >>> rng = np.random.default_rng(0)
+    >>> fig = code_scatter(rng.normal(size=(100, 2)), rng.integers(0, 3, 100))
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['0', '1', '2']
+
+    Reference:
+    - [Hinton & Salakhutdinov, 2006. Reducing the dimensionality of data with
+      neural networks](https://doi.org/10.1126/science.1127647)
+    """
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(
+            "`codes` must have shape (n_samples, 2); project longer codes to "
+            f"2-D first (e.g. with PCA). Received: codes.shape={codes.shape}"
+        )
+    fig = Figure(figsize=(5.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    if labels is None:
+        ax.scatter(codes[:, 0], codes[:, 1], s=s, alpha=alpha)
+    else:
+        labels = np.asarray(labels)
+        if labels.shape != (codes.shape[0],):
+            raise ValueError(
+                "`labels` must have shape (n_samples,) matching `codes`. "
+                f"Received: codes.shape={codes.shape}, labels.shape={labels.shape}"
+            )
+        classes = np.unique(labels)
+        if labels.dtype.kind in "iub":
+            names = [_class_name(int(v), class_names) for v in classes]
+        elif labels.dtype.kind == "f" and np.all(np.mod(classes, 1) == 0):
+            names = [_class_name(int(v), class_names) for v in classes]
+        elif labels.dtype.kind in "f":
+            names = None
+        else:  # strings or objects: the labels are the names
+            names = [str(v) for v in classes]
+        if names is not None and len(classes) > 20 and labels.dtype.kind in "iubf":
+            names = None  # too many classes for a legend: use a colorbar
+        if names is not None:
+            cmap = "tab10" if len(classes) <= 10 else "tab20"
+            palette = colormaps[cmap]
+            for index, (value, name) in enumerate(zip(classes, names)):
+                mask = labels == value
+                ax.scatter(
+                    codes[mask, 0],
+                    codes[mask, 1],
+                    s=s,
+                    alpha=alpha,
+                    color=palette(index % palette.N),
+                    label=name,
+                )
+            ax.legend(
+                loc="center left",
+                bbox_to_anchor=(1.0, 0.5),
+                markerscale=max(1.0, 12.0 / s),
+                frameon=False,
+            )
+        else:
+            points = ax.scatter(
+                codes[:, 0], codes[:, 1], c=labels, s=s, alpha=alpha, cmap="viridis"
+            )
+            fig.colorbar(points, ax=ax)
+    ax.set_xlabel("code 1")
+    ax.set_ylabel("code 2")
+    if title is not None:
+        ax.set_title(title)
+    return fig
+
+
+def _class_name(value, class_names):
+    if class_names is not None and 0 <= value < len(class_names):
+        return str(class_names[value])
+    return str(value)
+
+
+def training_curves(history, keys=None, logy=False, title=None):
+    """Plots training (and validation) curves, one axes per metric.
+
+    Args:
+        history: a `keras.callbacks.History` (what `model.fit` returns) or a
+            dict mapping metric names to lists of per-epoch values, as
+            `History.history`. Validation values named `"val_" + key` are
+            drawn on the same axes as `key`, dashed.
+        keys: optional list of metric names to plot (without the `"val_"`
+            prefix); defaults to every training metric in `history`.
+        logy: bool, whether to use a logarithmic y axis.
+        title: optional figure title.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes per key.
+
+    Raises:
+        ValueError: if `history` is empty or not a dict/History, a key is not
+            in it, or `logy` is set while a value is not positive.
+
+    Example:
+
+    >>> fig = training_curves({"loss": [0.3, 0.2], "val_loss": [0.35, 0.3]})
+    >>> fig.axes[0].get_ylabel()
+    'loss'
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or not logs:
+        raise ValueError(
+            "`history` must be a keras History or a non-empty dict of "
+            f"per-epoch values. Received: history={history!r}"
+        )
+    if keys is None:
+        keys = [k for k in logs if not k.startswith("val_")]
+        if not keys:
+            keys = list(logs)
+    elif isinstance(keys, str):
+        keys = [keys]
+    missing = [k for k in keys if k not in logs and "val_" + k not in logs]
+    if missing or not keys:
+        raise ValueError(
+            f"`keys` must be names in `history`: {sorted(logs)}. "
+            f"Received: keys={keys!r}"
+        )
+
+    fig = Figure(figsize=(4.0 * len(keys), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(keys), squeeze=False)[0]
+    for ax, key in zip(axes, keys):
+        curves = ((key, "-", "train"), ("val_" + key, "--", "validation"))
+        for name, style, legend in curves:
+            if name not in logs:
+                continue
+            values = np.asarray(logs[name], dtype=np.float64).ravel()
+            if logy and np.any(values <= 0):
+                raise ValueError(
+                    f"`logy=True` needs positive values, but {name!r} has "
+                    f"min {values.min()}. Received: logy={logy}"
+                )
+            ax.plot(np.arange(1, values.size + 1), values, style, label=legend)
+        if logy:
+            ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.legend(frameon=False)
+        ax.grid(alpha=0.3)
+    if title is not None:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,164 @@
+"""Sparsity penalties Ω(h) on hidden activations (sparse autoencoders)."""
+
+import keras
+from keras import ops
+
+_EPSILON = 1e-7
+
+
+def _check_strength(strength, name):
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)):
+        raise ValueError(
+            f"`{name}` must be a non-negative number. "
+            f"Received: {name}={strength!r}"
+        )
+    if not strength >= 0:  # also rejects NaN
+        raise ValueError(
+            f"`{name}` must be a non-negative number (0 switches the "
+            f"penalty off). Received: {name}={strength}"
+        )
+    return float(strength)
+
+
+class SparsityRegularizer(keras.regularizers.Regularizer):
+    """Base class of the sparsity penalties: `strength * penalty(h)`.
+
+    Subclasses implement `penalty(h)`, the unscaled penalty of a batch of
+    activations `h` of shape `(batch, units)`. Keeping the strength separate
+    lets `aekeras.layers.SparsityPenalty` hold it in a backend variable, so
+    that a callback can change it during training.
+
+    Args:
+        strength: Non-negative float, the weight of the penalty in the loss
+            (λ for the L1 penalty, β for the KL penalty).
+    """
+
+    def __init__(self, strength):
+        self.strength = _check_strength(strength, "strength")
+
+    def penalty(self, h):
+        raise NotImplementedError
+
+    def __call__(self, h):
+        return self.strength * self.penalty(h)
+
+    def get_config(self):
+        return {"strength": self.strength}
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class L1Sparsity(SparsityRegularizer):
+    """L1 activity penalty Ω(h) = λ Σ_i |h_i|.
+
+    Normalisation: the sum over units is taken per example and averaged over
+    the examples of the batch, `λ · mean_n Σ_i |h_ni|`, so that the penalty
+    is on the same per-example scale as a reconstruction loss averaged over
+    the batch, and does not depend on the batch size. This is pinned by the
+    tests and does not depend on the Keras version as long as the penalty is
+    added through `aekeras.layers.SparsityPenalty` (which the model builders
+    use). If you pass it as `activity_regularizer=` to a plain Keras layer
+    instead, Keras 3.x may divide it once more by the batch size.
+
+    Args:
+        strength: Non-negative float, λ.
+
+    Example:
+
+    >>> import numpy as np
+    >>> reg = L1Sparsity(0.1)
+    >>> float(reg(np.array([[1.0, -2.0], [0.0, 3.0]], "float32")))
+    0.3
+
+    Reference:
+    - Goodfellow, Bengio & Courville, Deep Learning (2016), section 14.2.1.
+    """
+
+    def penalty(self, h):
+        h = ops.convert_to_tensor(h)
+        flat = ops.reshape(h, (ops.shape(h)[0], -1))
+        return ops.mean(ops.sum(ops.abs(flat), axis=-1))
+
+
+@keras.saving.register_keras_serializable(package="aekeras")
+class KLSparsity(SparsityRegularizer):
+    """KL-divergence sparsity penalty β Σ_j KL(ρ ‖ ρ̂_j) for sigmoid units.
+
+    ρ̂_j is the mean activation of unit j over the batch and ρ the target
+    activation; KL(ρ ‖ ρ̂) = ρ log(ρ/ρ̂) + (1-ρ) log((1-ρ)/(1-ρ̂)) is the
+    divergence between Bernoulli variables with these means.
+
+    Normalisation: the penalty is a function of batch statistics: it is
+    computed once per batch (not per example) and is not divided by the
+    batch size. Activations must lie in (0, 1) (sigmoid units); ρ̂ is
+    clipped to [1e-7, 1 - 1e-7] for numerical safety.
+
+    Args:
+        target: Float in (0, 1), the target mean activation ρ (e.g. 0.05).
+        strength: Non-negative float, β.
+
+    Example:
+
+    >>> import numpy as np
+    >>> reg = KLSparsity(target=0.5, strength=1.0)
+    >>> float(reg(np.full((4, 3), 0.5, "float32")))
+    0.0
+
+    Reference:
+    - Ng, A. Sparse autoencoder. CS294A lecture notes, Stanford (2011).
+    """
+
+    def __init__(self, target=0.05, strength=1.0):
+        super().__init__(strength)
+        if isinstance(target, bool) or not isinstance(target, (int, float)):
+            raise ValueError(
+                f"`target` must be a float in (0, 1). Received: target={target!r}"
+            )
+        if not 0.0 < target < 1.0:
+            raise ValueError(
+                "`target` is the desired mean activation ρ of sigmoid units "
+                f"and must lie strictly between 0 and 1. Received: target={target}"
+            )
+        self.target = float(target)
+
+    def penalty(self, h):
+        h = ops.convert_to_tensor(h)
+        flat = ops.reshape(h, (ops.shape(h)[0], -1))
+        rho_hat = ops.clip(ops.mean(flat, axis=0), _EPSILON, 1.0 - _EPSILON)
+        rho = self.target
+        kl = rho * ops.log(rho / rho_hat) + (1.0 - rho) * ops.log(
+            (1.0 - rho) / (1.0 - rho_hat)
+        )
+        return ops.sum(kl)
+
+    def get_config(self):
+        return {"target": self.target, "strength": self.strength}
+
+
+def get(identifier):
+    """Returns a sparsity regularizer from an instance, a config or a name.
+
+    Args:
+        identifier: `None`, a `SparsityRegularizer`, a serialized config dict,
+            or one of the names `"l1"` (λ=1e-3) and `"kl"` (ρ=0.05, β=1).
+
+    Returns:
+        A `SparsityRegularizer`, or `None`.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if identifier is None or isinstance(identifier, SparsityRegularizer):
+        return identifier
+    if isinstance(identifier, dict):
+        obj = keras.saving.deserialize_keras_object(identifier)
+        if isinstance(obj, SparsityRegularizer):
+            return obj
+    if isinstance(identifier, str):
+        defaults = {"l1": lambda: L1Sparsity(1e-3), "kl": lambda: KLSparsity()}
+        if identifier.lower() in defaults:
+            return defaults[identifier.lower()]()
+    raise ValueError(
+        "Expected a sparsity regularizer: an `aekeras.regularizers.L1Sparsity` "
+        "or `KLSparsity` instance, its config, 'l1', 'kl' or None. "
+        f"Received: sparsity={identifier!r}"
+    )

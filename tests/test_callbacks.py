@@ -1,0 +1,108 @@
+import keras
+import numpy as np
+import pytest
+
+from aekeras import callbacks, corruption, models, regularizers
+from conftest import random_images
+
+X = random_images(64, shape=(8, 8, 1))
+
+
+def _frozen(ae, jit_compile):
+    # learning_rate=0 keeps the weights fixed, so loss changes come only
+    # from the scheduled variables.
+    ae.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", jit_compile=jit_compile)
+    return ae
+
+
+def test_schedules():
+    assert [callbacks.warmup(1.0, 4)(e) for e in range(6)] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    cos = callbacks.anneal(1.0, 0.0, 4)
+    assert cos(0) == 1.0 and cos(2) == pytest.approx(0.5) and cos(4) == pytest.approx(0.0) and cos(9) == pytest.approx(0.0)
+    assert [callbacks.anneal(2.0, 1.0, 2, kind="linear")(e) for e in range(3)] == [2.0, 1.5, 1.0]
+    assert callbacks.constant(0.3)(17) == 0.3
+    with pytest.raises(ValueError, match="Received: epochs=0"):
+        callbacks.warmup(1.0, 0)
+    with pytest.raises(ValueError, match="Received: kind='step'"):
+        callbacks.anneal(1.0, 0.0, 3, kind="step")
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_strength_set_to_zero_removes_penalty_from_next_epoch(jit_compile):
+    ae = _frozen(
+        models.DenseAutoencoder((8, 8, 1), [16], code_dim=4, code_activation="sigmoid",
+                                sparsity=regularizers.KLSparsity(0.05, strength=5.0)),
+        jit_compile,
+    )
+    schedule = lambda epoch: 5.0 if epoch == 0 else 0.0
+    history = ae.fit(X, epochs=2, batch_size=64, verbose=0,
+                     callbacks=[callbacks.SparsityScheduler(schedule)])
+    penalised, unpenalised = history.history["loss"]
+    reconstruction = float(np.mean((ae.predict(X, verbose=0) - X) ** 2))
+    h = ae.encode(X)
+    assert penalised == pytest.approx(reconstruction + float(regularizers.KLSparsity(0.05, 5.0)(h)), rel=1e-4)
+    assert unpenalised == pytest.approx(reconstruction, rel=1e-4)
+    assert history.history["sparsity_strength"] == [5.0, 0.0]
+    assert ae.sparsity_layers[0].get_level() == 0.0
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_noise_scheduler_changes_training_corruption(jit_compile):
+    ae = _frozen(
+        models.DenseAutoencoder((8, 8, 1), [16], code_dim=4, corruption=corruption.MaskingNoise(0.0, seed=0)),
+        jit_compile,
+    )
+    schedule = lambda epoch: [0.0, 0.9][epoch]
+    history = ae.fit(X, epochs=2, batch_size=64, verbose=0,
+                     callbacks=[callbacks.NoiseScheduler(schedule)])
+    clean = float(np.mean((ae.predict(X, verbose=0) - X) ** 2))
+    assert history.history["loss"][0] == pytest.approx(clean, rel=1e-4)
+    assert abs(history.history["loss"][1] - clean) > 1e-3
+    assert history.history["noise_level"] == [0.0, 0.9]
+
+
+def test_scheduler_rejects_out_of_range_values_and_missing_layers():
+    ae = _frozen(models.DenseAutoencoder((8, 8, 1), [16], code_dim=4,
+                                         corruption=corruption.MaskingNoise(0.1)), False)
+    with pytest.raises(ValueError, match="Received: rate=1.5"):
+        ae.fit(X, epochs=1, verbose=0, callbacks=[callbacks.NoiseScheduler(callbacks.constant(1.5))])
+    with pytest.raises(ValueError, match="no SparsityPenalty layer"):
+        ae.fit(X, epochs=1, verbose=0, callbacks=[callbacks.SparsityScheduler(callbacks.constant(0.1))])
+    with pytest.raises(ValueError, match="Received: schedule=0.1"):
+        callbacks.SparsityScheduler(0.1)
+
+
+def test_monitor_records_statistics_of_the_code_each_epoch():
+    ae = models.DenseAutoencoder((8, 8, 1), [16], code_dim=6, code_activation="relu")
+    ae.compile("adam", "mse")
+    # Make code unit 0 dead: a large negative bias keeps its ReLU at zero.
+    code = ae.encoder.get_layer("code")
+    bias = keras.ops.convert_to_numpy(code.bias).copy()
+    bias[0] = -1e4
+    code.bias.assign(bias)
+    monitor = callbacks.SparsityMonitor(X[:32], threshold=0.01)
+    history = ae.fit(X, epochs=3, batch_size=16, verbose=0, callbacks=[monitor])
+    keys = ["code_mean_abs", "code_mean_activation", "code_active_fraction", "code_dead_fraction"]
+    assert all(len(history.history[k]) == 3 for k in keys)
+    h = ae.encode(X[:32])
+    assert history.history["code_mean_abs"][-1] == pytest.approx(np.abs(h).mean(), rel=1e-5)
+    assert history.history["code_mean_activation"][-1] == pytest.approx(h.mean(), rel=1e-5)
+    assert history.history["code_active_fraction"][-1] == pytest.approx((np.abs(h) > 0.01).mean())
+    assert history.history["code_dead_fraction"][-1] >= 1 / 6
+    np.testing.assert_allclose(monitor.unit_activation_, h.mean(axis=0), rtol=1e-5)
+    # Reusable: a second fit starts a fresh record.
+    again = ae.fit(X, epochs=1, verbose=0, callbacks=[monitor])
+    assert len(again.history["code_mean_abs"]) == 1
+
+
+def test_monitor_on_hidden_layer_and_errors():
+    ae = models.DenseAutoencoder((8, 8, 1), [16], code_dim=4)
+    ae.compile("adam", "mse")
+    history = ae.fit(X, epochs=1, verbose=0, callbacks=[callbacks.SparsityMonitor(X, layer="encoder_0")])
+    assert "encoder_0_active_fraction" in history.history
+    with pytest.raises(ValueError, match="Received: layer='nope'"):
+        ae.fit(X, epochs=1, verbose=0, callbacks=[callbacks.SparsityMonitor(X, layer="nope")])
+    with pytest.raises(ValueError, match=r"Received: x.shape=\(0,"):
+        callbacks.SparsityMonitor(np.zeros((0, 4)))
+    with pytest.raises(ValueError, match="Received: threshold=-1"):
+        callbacks.SparsityMonitor(X, threshold=-1)

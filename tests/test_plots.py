@@ -1,0 +1,218 @@
+"""Tests for aekeras.plots."""
+
+
+import matplotlib
+
+matplotlib.use("Agg")  # only for the pyplot bookkeeping checks below
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from aekeras import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_pyplot_figures():
+    """Every test checks that nothing was registered with pyplot."""
+    before = plt.get_fignums()
+    yield
+    assert plt.get_fignums() == before
+
+
+def _images(shape=(12, 8, 8), seed=0):
+    return np.random.default_rng(seed).random(shape).astype(np.float32)
+
+
+def _texts(fig):
+    texts = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.texts]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += [t.get_text() for t in legend.get_texts()]
+    return "\n".join(texts)
+
+
+def test_reconstruction_grid_layout_labels_and_png(tmp_path):
+    x = _images()
+    rows = {
+        "Original": x,  # (N, H, W)
+        "Autoencoder": x.reshape(12, 64) * 0.5,  # flat, square side inferred
+        "PCA": x[..., None],  # (N, H, W, 1)
+    }
+    fig = plots.reconstruction_grid(rows, n=5, titles={"PCA": "error 3.21"})
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 3 * 5
+    images = [im for ax in fig.axes for im in ax.images]
+    assert len(images) == 15
+    assert all(im.get_array().shape == (8, 8) for im in images)
+    # Column j shows image j of each row.
+    np.testing.assert_allclose(fig.axes[5 + 2].images[0].get_array(), x[2] * 0.5)
+    text = _texts(fig)
+    for label in ("Original", "Autoencoder", "PCA", "error 3.21"):
+        assert label in text
+    # The label sits on the first axes of its row.
+    assert fig.axes[0].get_ylabel() == "Original"
+    assert fig.axes[10].get_ylabel() == "PCA\nerror 3.21"
+    path = tmp_path / "grid.png"
+    fig.savefig(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reconstruction_grid_scales():
+    x = _images(shape=(4, 8, 8))
+    low = np.full_like(x, 0.2)
+    low[0, 0, 0] = 0.1
+    rows = {"a": x, "b": low}
+    by_row = plots.reconstruction_grid(rows, n=3)
+    limits = [im.get_clim() for ax in by_row.axes for im in ax.images]
+    assert limits[0] == pytest.approx((x[:3].min(), x[:3].max()))
+    assert limits[3] == pytest.approx((0.1, 0.2))  # one range for the whole row
+    assert limits[4] == pytest.approx((0.1, 0.2))
+    fixed = plots.reconstruction_grid(rows, n=3, scale=(0.0, 1.0))
+    assert all(im.get_clim() == (0.0, 1.0) for ax in fixed.axes for im in ax.images)
+    per_image = plots.reconstruction_grid(rows, n=3, scale="image")
+    limits = [im.get_clim() for ax in per_image.axes for im in ax.images]
+    assert limits[1] == pytest.approx((x[1].min(), x[1].max()))
+
+
+def test_reconstruction_grid_explicit_image_shape_and_rgb():
+    flat = _images(shape=(6, 6 * 4))
+    fig = plots.reconstruction_grid({"flat": flat}, n=2, image_shape=(6, 4))
+    assert fig.axes[0].images[0].get_array().shape == (6, 4)
+    rgb = _images(shape=(3, 5, 5, 3))
+    fig = plots.reconstruction_grid({"rgb": rgb}, n=3)
+    assert fig.axes[0].images[0].get_array().shape == (5, 5, 3)
+
+
+def test_reconstruction_grid_errors():
+    x = _images()
+    with pytest.raises(ValueError, match=r"same number of images.*'b': 5"):
+        plots.reconstruction_grid({"a": x, "b": x[:5]}, n=3)
+    with pytest.raises(ValueError, match="Received: n=13"):
+        plots.reconstruction_grid({"a": x}, n=13)
+    with pytest.raises(ValueError, match="Received: n=0"):
+        plots.reconstruction_grid({"a": x}, n=0)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plots.reconstruction_grid({}, n=3)
+    with pytest.raises(ValueError, match="Received: scale='col'"):
+        plots.reconstruction_grid({"a": x}, n=3, scale="col")
+    with pytest.raises(ValueError, match=r"Received: scale=\(1, 0\)"):
+        plots.reconstruction_grid({"a": x}, n=3, scale=(1, 0))
+    with pytest.raises(ValueError, match=r"unknown labels \['c'\]"):
+        plots.reconstruction_grid({"a": x}, n=3, titles={"c": "x"})
+    with pytest.raises(ValueError, match=r"pass `image_shape`.*shape=\(12, 50\)"):
+        plots.reconstruction_grid({"a": np.zeros((12, 50))}, n=3)
+    with pytest.raises(ValueError, match=r"Received: image_shape=\(7, 7\)"):
+        plots.reconstruction_grid({"a": x}, n=3, image_shape=(7, 7))
+
+
+def test_denoising_grid():
+    x = _images()
+    fig = plots.denoising_grid(x, x + 0.3, x, n=4)
+    assert len(fig.axes) == 12
+    assert [fig.axes[i].get_ylabel() for i in (0, 4, 8)] == ["Clean", "Noisy", "Denoised"]
+    fig = plots.denoising_grid(x, x, x, n=2, labels=("x", "x~", "g(x~)"), scale=(0, 1))
+    assert "g(x~)" in _texts(fig)
+    with pytest.raises(ValueError, match="three distinct"):
+        plots.denoising_grid(x, x, x, labels=("a", "a", "b"))
+
+
+def test_filter_grid_shows_normalised_kernel_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(36, 10)) * np.arange(1, 11)  # units of different scale
+    kernel[:, 3] = 2.0  # a constant filter
+    fig = plots.filter_grid(kernel, (6, 6))
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 10  # 4 x 3 grid, unused cells removed
+    shown = [ax.images[0].get_array() for ax in fig.axes]
+    for k in (0, 9):
+        column = kernel[:, k].reshape(6, 6)
+        expected = (column - column.min()) / (column.max() - column.min())
+        np.testing.assert_allclose(shown[k], expected, atol=1e-12)
+    np.testing.assert_allclose(shown[3], 0.5)
+    fig.savefig(tmp_path / "filters.png")
+
+
+def test_filter_grid_options_and_errors():
+    kernel = np.random.default_rng(0).normal(size=(64, 100))
+    assert len(plots.filter_grid(kernel).axes) == 64  # square inputs inferred, n=64
+    fig = plots.filter_grid(kernel, n=6, ncols=2)
+    assert len(fig.axes) == 6
+    assert fig.axes[0].get_subplotspec().get_gridspec().get_geometry() == (3, 2)
+    images = np.random.default_rng(1).random((5, 4, 4))
+    assert len(plots.filter_grid(images).axes) == 5  # already shaped as images
+    with pytest.raises(ValueError, match="Received: n=101"):
+        plots.filter_grid(kernel, n=101)
+    with pytest.raises(ValueError, match=r"not a perfect square.*shape=\(50, 3\)"):
+        plots.filter_grid(np.zeros((50, 3)))
+    with pytest.raises(ValueError, match=r"Received: weights.shape=\(5,\)"):
+        plots.filter_grid(np.zeros(5), (1, 5))
+
+
+def test_code_scatter_discrete_labels_legend():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(60, 2))
+    labels = np.repeat([0, 1, 2], 20)
+    fig = plots.code_scatter(codes, labels, title="MNIST codes", class_names=["a", "b", "c"])
+    ax = fig.axes[0]
+    assert ax.get_title() == "MNIST codes"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c"]
+    assert len(ax.collections) == 3
+    np.testing.assert_allclose(ax.collections[1].get_offsets(), codes[20:40])
+    colours = {tuple(c.get_facecolor()[0]) for c in ax.collections}
+    assert len(colours) == 3
+
+
+def test_code_scatter_continuous_and_unlabelled():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(50, 2))
+    fig = plots.code_scatter(codes, rng.random(50))
+    assert len(fig.axes) == 2  # scatter and colorbar
+    fig = plots.code_scatter(codes)
+    assert len(fig.axes) == 1 and fig.axes[0].get_legend() is None
+
+
+def test_code_scatter_errors():
+    with pytest.raises(ValueError, match=r"Received: codes.shape=\(10, 3\)"):
+        plots.code_scatter(np.zeros((10, 3)), np.zeros(10))
+    with pytest.raises(ValueError, match=r"Received: codes.shape=\(10,\)"):
+        plots.code_scatter(np.zeros(10))
+    with pytest.raises(ValueError, match=r"labels.shape=\(9,\)"):
+        plots.code_scatter(np.zeros((10, 2)), np.zeros(9))
+
+
+class _History:
+    """Stands in for keras.callbacks.History: only `.history` is used."""
+
+    def __init__(self, history):
+        self.history = history
+
+
+def test_training_curves(tmp_path):
+    history = _History(
+        {"loss": [0.5, 0.3, 0.2], "val_loss": [0.6, 0.4, 0.35], "mae": [0.3, 0.2, 0.1]}
+    )
+    fig = plots.training_curves(history, logy=True, title="Deep autoencoder")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "mae"]
+    loss_ax = fig.axes[0]
+    assert len(loss_ax.lines) == 2
+    np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [0.6, 0.4, 0.35])
+    np.testing.assert_allclose(loss_ax.lines[0].get_xdata(), [1, 2, 3])
+    assert loss_ax.get_yscale() == "log"
+    assert "Deep autoencoder" in _texts(fig) and "validation" in _texts(fig)
+    fig = plots.training_curves(history.history, keys=["mae"])
+    assert len(fig.axes) == 1 and fig.axes[0].get_yscale() == "linear"
+    fig.savefig(tmp_path / "curves.png")
+
+
+def test_training_curves_errors():
+    with pytest.raises(ValueError, match=r"\['loss'\]. Received: keys=\['acc'\]"):
+        plots.training_curves({"loss": [1.0]}, keys=["acc"])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plots.training_curves({})
+    with pytest.raises(ValueError, match="Received: logy=True"):
+        plots.training_curves({"loss": [1.0, -0.5]}, logy=True)
