@@ -21,6 +21,7 @@ from aekeras import datasets
 from aekeras import layers
 from aekeras import metrics
 from aekeras import models
+from aekeras import notebook
 from aekeras import pca
 from aekeras import plots
 from aekeras import regularizers
@@ -42,7 +43,7 @@ from aekeras.regularizers import L1Sparsity
 from aekeras.version import __version__
 
 __all__ = [
-    "callbacks", "corruption", "datasets", "layers", "metrics", "models", "pca",
+    "callbacks", "corruption", "datasets", "layers", "metrics", "models", "notebook", "pca",
     "plots", "regularizers",
     "AdditiveGaussianNoise", "Autoencoder", "ConvAutoencoder", "DenseAutoencoder",
     "DenseTranspose", "KLSparsity", "L1Sparsity", "MaskingNoise", "NoiseScheduler",

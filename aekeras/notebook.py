@@ -1,0 +1,80 @@
+"""Set-up for the lecture notebooks: seeds, backend and device report, run size."""
+
+import os
+import platform
+import time
+
+import keras
+import numpy as np
+
+FULL_RUN_VARIABLE = "AEKERAS_FULL_RUN"
+
+
+def full_run():
+    """Whether the long, paper-scale settings are requested.
+
+    The lectures run small, CPU-friendly settings by default (what students
+    and CI run). Setting the environment variable `AEKERAS_FULL_RUN=1`
+    selects the longer settings marked in each notebook.
+    """
+    value = os.environ.get(FULL_RUN_VARIABLE, "0").strip().lower()
+    if value not in ("0", "1", "true", "false", ""):
+        raise ValueError(
+            f"{FULL_RUN_VARIABLE} must be 0 or 1. Received: {FULL_RUN_VARIABLE}={value!r}"
+        )
+    return value in ("1", "true")
+
+
+def devices():
+    """Names of the accelerators the current Keras backend sees (empty on CPU)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform != "cpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def setup(seed=0):
+    """Seeds every random generator and prints what the lecture runs on.
+
+    Args:
+        seed: Int seed for Python, NumPy and the Keras backend.
+
+    Returns:
+        A dict with `seed`, `backend`, `devices`, `full_run` and `start`
+        (a `time.perf_counter()` stamp to report the notebook's run time).
+    """
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    info = {
+        "seed": seed,
+        "backend": keras.backend.backend(),
+        "devices": devices(),
+        "full_run": full_run(),
+        "start": time.perf_counter(),
+    }
+    device = ", ".join(info["devices"]) or f"CPU ({os.cpu_count()} cores)"
+    print(
+        f"Keras {keras.__version__}, backend {info['backend']}, device: {device}\n"
+        f"Python {platform.python_version()}, NumPy {np.__version__}, seed {seed}, "
+        f"settings: {'FULL (paper-scale)' if info['full_run'] else 'default (CPU-friendly)'}"
+    )
+    return info
+
+
+def elapsed(info):
+    """Returns a short text with the minutes and seconds since `setup`."""
+    seconds = time.perf_counter() - info["start"]
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
