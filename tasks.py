@@ -35,6 +35,9 @@ def venv_python():
 
 def run(cmd, env=None):
     print("+", " ".join(str(c) for c in cmd), flush=True)
+    env = dict(os.environ if env is None else env)
+    # TensorFlow's C++ info and warning lines would otherwise fill notebook outputs.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
 
 

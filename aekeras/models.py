@@ -169,7 +169,7 @@ class Autoencoder(keras.Model):
 
     def reconstruct(self, x, batch_size=256):
         """Returns g(f(x)) for clean inputs `x` (no corruption) as a NumPy array."""
-        return self.decode(self.encode(x, batch_size), batch_size)
+        return self.predict(self.check_inputs(x), batch_size=batch_size, verbose=0)
 
     # ---------------------------------------------------------- layers found
     @property

@@ -43,8 +43,26 @@ def devices():
     return []
 
 
+def _inline_figures():
+    """Shows matplotlib Figures inline when running under IPython (Jupyter, nbval, nbconvert).
+
+    `aekeras.plots` builds figures without pyplot; IPython renders a Figure
+    that ends a cell once its inline backend is active.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def setup(seed=0):
     """Seeds every random generator and prints what the lecture runs on.
+
+    In a Jupyter kernel it also turns on inline figures, so that a Figure
+    returned by `aekeras.plots` is shown when it ends a cell.
 
     Args:
         seed: Int seed for Python, NumPy and the Keras backend.
@@ -53,6 +71,7 @@ def setup(seed=0):
         A dict with `seed`, `backend`, `devices`, `full_run` and `start`
         (a `time.perf_counter()` stamp to report the notebook's run time).
     """
+    _inline_figures()
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
