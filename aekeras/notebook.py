@@ -77,6 +77,8 @@ def setup(seed=0):
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+        # Keep notebook outputs readable: no tf.function retracing notices.
+        tf.get_logger().setLevel("ERROR")
     info = {
         "seed": seed,
         "backend": keras.backend.backend(),

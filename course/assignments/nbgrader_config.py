@@ -1,0 +1,30 @@
+"""nbgrader configuration of the aekeras course: a local course directory, no exchange.
+
+Run every nbgrader command from this folder (course/assignments/) with the
+project's environment, e.g. `../../.venv/bin/nbgrader autograde a1_autoencoders`.
+"""
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
+
+c.CourseDirectory.course_id = "aekeras"
+# The course root is the folder nbgrader runs in (this one): instructor notebooks
+# in source/<assignment_id>/<notebook>.ipynb; nbgrader writes release/,
+# autograded/, feedback/ and gradebook.db next to them, and reads submissions
+# from submitted/<student_id>/<assignment_id>/ (all git-ignored).
+
+# Training cells take tens of seconds on a laptop CPU; nbgrader's default of 30 s per cell is too short.
+c.Execute.timeout = 600
+
+# nbgrader scores a test cell 0 if it wrote anything to stderr, even when every assert passed. TensorFlow
+# writes log lines there from any cell (C++ "E0000 00:00:..." lines, "WARNING:tensorflow:..." retracing
+# notices), so drop those outputs before grading. Other stderr output still counts as a failure.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(?m)^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ |WARNING: All log messages before absl::InitializeLog"
+    r"|WARNING:tensorflow:|WARNING:absl:)"
+)
+
+# The first cell of each instructor notebook holds author notes (cell tag "author-notes"): instructor-only,
+# so the release, the autograded copies and the feedback leave it out.
+c.Exporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
+c.TagRemovePreprocessor.remove_cell_tags = {"author-notes"}
