@@ -62,7 +62,9 @@ def setup(seed=0):
     """Seeds every random generator and prints what the lecture runs on.
 
     In a Jupyter kernel it also turns on inline figures, so that a Figure
-    returned by `aekeras.plots` is shown when it ends a cell.
+    returned by `aekeras.plots` is shown when it ends a cell. On TensorFlow
+    it enables op determinism (reruns give identical numbers), which makes
+    Keras train without XLA (`jit_compile` falls back to `False`).
 
     Args:
         seed: Int seed for Python, NumPy and the Keras backend.

@@ -12,6 +12,7 @@ def _frozen(ae, jit_compile):
     # learning_rate=0 keeps the weights fixed, so loss changes come only
     # from the scheduled variables.
     ae.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", jit_compile=jit_compile)
+    assert ae.jit_compile == jit_compile  # Keras falls back silently where XLA is unsupported
     return ae
 
 

@@ -17,7 +17,18 @@ def test_full_run_rejects_other_values(monkeypatch):
         notebook.full_run()
 
 
-def test_setup_reports_backend_and_makes_runs_repeatable(capsys, monkeypatch):
+@pytest.fixture
+def _restore_determinism():
+    yield
+    if keras.backend.backend() == "tensorflow":
+        from tensorflow.python.framework import config  # no public API to undo it
+
+        # setup() turns on op determinism for the whole process, which also
+        # makes Keras fall back from XLA; later tests must not inherit it.
+        config.disable_op_determinism()
+
+
+def test_setup_reports_backend_and_makes_runs_repeatable(capsys, monkeypatch, _restore_determinism):
     monkeypatch.delenv(notebook.FULL_RUN_VARIABLE, raising=False)
     info = notebook.setup(seed=3)
     first = (np.random.rand(3), keras.ops.convert_to_numpy(keras.random.uniform((3,))))
