@@ -182,6 +182,9 @@ class SparsityMonitor(keras.callbacks.Callback):
         prefix: Prefix of the log keys; default `"code_"` (or `layer + "_"`).
         batch_size: Batch size of the forward pass.
 
+    `measure(model)` returns the same statistics for any trained autoencoder,
+    outside `fit`.
+
     Example:
 
     >>> import numpy as np, aekeras
@@ -209,28 +212,45 @@ class SparsityMonitor(keras.callbacks.Callback):
         self.prefix = prefix if prefix is not None else (f"{layer}_" if layer else "code_")
         self.batch_size = batch_size
 
-    def on_train_begin(self, logs=None):
-        encoder = getattr(self.model, "encoder", None)
+    def _make_probe(self, model):
+        encoder = getattr(model, "encoder", None)
         if encoder is None:
             raise ValueError(
                 "SparsityMonitor needs an aekeras autoencoder (a model with an "
-                f"`encoder`). Received: model={self.model!r}"
+                f"`encoder`). Received: model={model!r}"
             )
         if self.layer is None:
-            self._probe = encoder
-        else:
-            names = [l.name for l in encoder.layers]
-            if self.layer not in names:
-                raise ValueError(
-                    f"The encoder has no layer named {self.layer!r}; its layers "
-                    f"are {names}. Received: layer={self.layer!r}"
-                )
-            self._probe = keras.Model(encoder.input, encoder.get_layer(self.layer).output)
+            return encoder
+        names = [l.name for l in encoder.layers]
+        if self.layer not in names:
+            raise ValueError(
+                f"The encoder has no layer named {self.layer!r}; its layers "
+                f"are {names}. Received: layer={self.layer!r}"
+            )
+        return keras.Model(encoder.input, encoder.get_layer(self.layer).output)
+
+    def on_train_begin(self, logs=None):
+        self._probe = self._make_probe(self.model)
         self.unit_activation_ = None
 
-    def measure(self):
-        """Returns the four statistics (a dict) for the current weights."""
-        h = self._probe.predict(self.x, batch_size=self.batch_size, verbose=0)
+    def measure(self, model=None):
+        """Returns the four statistics (a dict) for a model's current weights.
+
+        Args:
+            model: The autoencoder to measure; default: the model being
+                trained (so `measure()` also works on a trained model
+                after `fit`).
+        """
+        if model is not None:
+            probe = self._make_probe(model)
+        elif getattr(self, "_probe", None) is not None:
+            probe = self._probe
+        else:
+            raise ValueError(
+                "`measure()` needs a model: pass `model=` or use the callback in "
+                "`fit` first. Received: model=None"
+            )
+        h = probe.predict(self.x, batch_size=self.batch_size, verbose=0)
         h = np.asarray(h, dtype="float64").reshape(len(h), -1)
         active = np.abs(h) > self.threshold
         self.unit_activation_ = h.mean(axis=0)

@@ -91,6 +91,11 @@ def test_monitor_records_statistics_of_the_code_each_epoch():
     assert history.history["code_active_fraction"][-1] == pytest.approx((np.abs(h) > 0.01).mean())
     assert history.history["code_dead_fraction"][-1] >= 1 / 6
     np.testing.assert_allclose(monitor.unit_activation_, h.mean(axis=0), rtol=1e-5)
+    # Also usable outside fit, on any trained autoencoder.
+    fresh = callbacks.SparsityMonitor(X[:32], threshold=0.01)
+    assert fresh.measure(ae)["code_mean_abs"] == pytest.approx(history.history["code_mean_abs"][-1], rel=1e-5)
+    with pytest.raises(ValueError, match="Received: model=None"):
+        callbacks.SparsityMonitor(X[:32]).measure()
     # Reusable: a second fit starts a fresh record.
     again = ae.fit(X, epochs=1, verbose=0, callbacks=[monitor])
     assert len(again.history["code_mean_abs"]) == 1
