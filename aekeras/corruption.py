@@ -138,8 +138,24 @@ class AdditiveGaussianNoise(Corruption):
         return {**super().get_config(), "stddev": self.stddev, "clip": clip}
 
 
+class _RateCorruption(Corruption):
+    """A corruption that destroys a fraction `rate` (ν) of the input components."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.rate = _check_rate(rate)
+        self._add_level(self.rate, "rate")
+        self.built = True
+
+    def _check_level(self, value):
+        return _check_rate(value)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}
+
+
 @keras.saving.register_keras_serializable(package="aekeras")
-class MaskingNoise(Corruption):
+class MaskingNoise(_RateCorruption):
     """Masking noise: a random fraction ν of the inputs is set to 0.
 
     Each input component is independently zeroed with probability ν. Unlike
@@ -169,26 +185,14 @@ class MaskingNoise(Corruption):
     - Vincent et al. Stacked denoising autoencoders. JMLR 11 (2010), 4.2.
     """
 
-    def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.rate = _check_rate(rate)
-        self._add_level(self.rate, "rate")
-        self.built = True
-
-    def _check_level(self, value):
-        return _check_rate(value)
-
     def _noise(self, inputs, seed):
         u = keras.random.uniform(ops.shape(inputs), dtype=inputs.dtype, seed=seed)
         keep = ops.cast(u >= ops.cast(self.level, inputs.dtype), inputs.dtype)
         return inputs * keep
 
-    def get_config(self):
-        return {**super().get_config(), "rate": self.rate}
-
 
 @keras.saving.register_keras_serializable(package="aekeras")
-class SaltAndPepperNoise(Corruption):
+class SaltAndPepperNoise(_RateCorruption):
     """Salt-and-pepper noise: a fraction ν of the inputs set to the minimum or maximum.
 
     Each input component is independently corrupted with probability ν; a
@@ -220,8 +224,7 @@ class SaltAndPepperNoise(Corruption):
     """
 
     def __init__(self, rate, low=0.0, high=1.0, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.rate = _check_rate(rate)
+        super().__init__(rate, seed=seed, **kwargs)
         if not float(low) < float(high):
             raise ValueError(
                 "`low` (pepper) must be smaller than `high` (salt). "
@@ -229,11 +232,6 @@ class SaltAndPepperNoise(Corruption):
             )
         self.low = float(low)
         self.high = float(high)
-        self._add_level(self.rate, "rate")
-        self.built = True
-
-    def _check_level(self, value):
-        return _check_rate(value)
 
     def _noise(self, inputs, seed):
         shape = ops.shape(inputs)
@@ -245,12 +243,7 @@ class SaltAndPepperNoise(Corruption):
         return ops.where(hit, ops.cast(values, inputs.dtype), inputs)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "rate": self.rate,
-            "low": self.low,
-            "high": self.high,
-        }
+        return {**super().get_config(), "low": self.low, "high": self.high}
 
 
 def get(identifier):

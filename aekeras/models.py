@@ -243,6 +243,16 @@ class _BuiltAutoencoder(Autoencoder):
     cannot hold (tied weights), and keeps saved configs short and readable.
     """
 
+    def __init__(self, encoder, decoder, corruption, output_activation, builder_config, **kwargs):
+        super().__init__(
+            encoder,
+            decoder,
+            corruption=corruption,
+            output_range=_OUTPUT_RANGES.get(output_activation),
+            **kwargs,
+        )
+        self._builder_config = {**builder_config, "output_activation": output_activation}
+
     def get_config(self):
         return {
             **keras.Model.get_config(self),
@@ -358,25 +368,18 @@ class DenseAutoencoder(_BuiltAutoencoder):
             h = keras.layers.Reshape(input_shape, name="unflatten")(h)
         decoder = keras.Model(codes, h, name="decoder")
 
-        super().__init__(
-            encoder,
-            decoder,
-            corruption=corruption,
-            output_range=_OUTPUT_RANGES.get(output_activation),
-            **kwargs,
-        )
-        self._builder_config = {
+        builder_config = {
             "input_shape": list(input_shape),
             "hidden_units": hidden_units,
             "code_dim": code_dim,
             "activation": activation,
             "code_activation": code_activation,
-            "output_activation": output_activation,
             "tied_weights": bool(tied_weights),
             "sparsity": keras.saving.serialize_keras_object(sparsity),
             "sparsity_layer": sparsity_layer,
             "kernel_initializer": kernel_initializer,
         }
+        super().__init__(encoder, decoder, corruption, output_activation, builder_config, **kwargs)
 
     @property
     def layer_sizes(self):
@@ -483,23 +486,16 @@ class ConvAutoencoder(_BuiltAutoencoder):
         )(h)
         decoder = keras.Model(codes, h, name="decoder")
 
-        super().__init__(
-            encoder,
-            decoder,
-            corruption=corruption,
-            output_range=_OUTPUT_RANGES.get(output_activation),
-            **kwargs,
-        )
-        self._builder_config = {
+        builder_config = {
             "input_shape": list(input_shape),
             "filters": filters,
             "kernel_size": kernel_size,
             "code_dim": code_dim,
             "activation": activation,
             "code_activation": code_activation,
-            "output_activation": output_activation,
             "sparsity": keras.saving.serialize_keras_object(sparsity),
         }
+        super().__init__(encoder, decoder, corruption, output_activation, builder_config, **kwargs)
 
 
 def deep_autoencoder(layer_sizes, input_shape=None, **kwargs):
