@@ -1,0 +1,57 @@
+"""Shared helpers of the benchmark scripts: machine description and result tables."""
+
+import datetime
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine():
+    """A one-line description of the machine and software the benchmark ran on."""
+    import keras
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, load {load:.1f} at start; Python {platform.python_version()}, "
+        f"Keras {keras.__version__} ({keras.backend.backend()}), NumPy {np.__version__}"
+    )
+
+
+def table(header, rows):
+    """Formats rows (lists of values) as a Markdown table."""
+    text = [list(map(str, header))] + [[str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in text) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in text]
+    lines.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
+    return "\n".join(lines)
+
+
+def write_result(name, title, body):
+    """Prints a result and writes it to benchmarks/results/<name>.md with the machine line."""
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent
+        ).stdout.strip()
+    except OSError:
+        commit = "?"
+    text = f"# {title}\n\nRun {stamp}, commit {commit or '?'}.\nMachine: {machine()}\n\n{body}\n"
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(text)
+    return text
