@@ -71,13 +71,21 @@ def lectures(python):
 
 
 def test(python):
-    """Runs the complete test suite: everything on TensorFlow, the library on JAX and PyTorch."""
+    """Runs the complete test suite: everything on TensorFlow, the library on JAX and PyTorch.
+
+    On TensorFlow: the tests, the docstring examples, nbval over the lectures
+    (their assertion cells and the cells marked NBVAL_CHECK_OUTPUT) and the
+    nbgrader checks. On JAX and PyTorch: the library tests.
+    """
     env = dict(os.environ)
     results = []
     for backend in BACKENDS:
         env["KERAS_BACKEND"] = backend
         if backend == "tensorflow":
-            cmd = [python, "-m", "pytest", "tests", *LECTURES, "--nbval-lax", "--nbval-current-env"]
+            cmd = [
+                python, "-m", "pytest", "tests", "aekeras", "--doctest-modules",
+                *LECTURES, "--nbval-lax", "--nbval-current-env",
+            ]
         else:
             cmd = [python, "-m", "pytest", "tests", "-m", "not tensorflow_only"]
         print(f"\n=== KERAS_BACKEND={backend} ===", flush=True)

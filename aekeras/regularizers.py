@@ -66,7 +66,7 @@ class L1Sparsity(SparsityRegularizer):
 
     >>> import numpy as np
     >>> reg = L1Sparsity(0.1)
-    >>> float(reg(np.array([[1.0, -2.0], [0.0, 3.0]], "float32")))
+    >>> round(float(reg(np.array([[1.0, -2.0], [0.0, 3.0]], "float32"))), 6)
     0.3
 
     Reference:
