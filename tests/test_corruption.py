@@ -28,6 +28,27 @@ def test_gaussian_noise_statistics_and_clipping():
     assert clipped.min() == 0.0 and clipped.max() == 1.0
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_noise_in_a_compiled_function_has_the_right_statistics_and_changes_each_batch(jit_compile):
+    # In training the noise is drawn inside the compiled step (XLA with jit_compile=True),
+    # where the TensorFlow backend takes its own sampling path (see corruption._random).
+    class AlwaysNoisy(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.noise = corruption.AdditiveGaussianNoise(0.1, seed=0)
+
+        def call(self, x):
+            return self.noise(x, training=True)
+
+    model = AlwaysNoisy()
+    model.compile(jit_compile=jit_compile)
+    x = np.full((512, 100), 0.5, "float32")
+    noise = model.predict(x, batch_size=256, verbose=0) - x
+    assert abs(noise.mean()) < 0.003
+    assert noise.std() == pytest.approx(0.1, rel=0.03)
+    assert not np.allclose(noise[:256], noise[256:])  # a new draw per batch
+
+
 def test_masking_noise_zeroes_fraction_without_rescaling():
     noisy = corruption.MaskingNoise(0.25).corrupt(np.ones((400, 100), "float32"), seed=3)
     assert (noisy == 0).mean() == pytest.approx(0.25, abs=0.01)
