@@ -25,6 +25,7 @@ VENV = Path(os.environ.get("AEKERAS_VENV", ROOT / ".venv"))
 EXTRAS = "course,test,backends"
 LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 BUILD = ROOT / "build" / "course"
+RESULTS = ROOT / "build" / "test-results"
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
@@ -88,6 +89,8 @@ def test(python):
             ]
         else:
             cmd = [python, "-m", "pytest", "tests", "-m", "not tensorflow_only"]
+        # Per-test times (lecture cells included) for benchmarks/lecture_times.py --junit.
+        cmd.append(f"--junitxml={RESULTS / f'{backend}.xml'}")
         print(f"\n=== KERAS_BACKEND={backend} ===", flush=True)
         start = time.perf_counter()
         code = run(cmd, env=env)

@@ -48,6 +48,12 @@ def write_result(name, title, body):
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent
         ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "aekeras", "benchmarks"],
+            capture_output=True, text=True, cwd=RESULTS.parent,
+        ).stdout.strip()
+        if commit and changed:
+            commit += " with uncommitted changes to aekeras/ or benchmarks/"
     except OSError:
         commit = "?"
     text = f"# {title}\n\nRun {stamp}, commit {commit or '?'}.\nMachine: {machine()}\n\n{body}\n"

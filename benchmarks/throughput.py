@@ -1,16 +1,26 @@
 """Training throughput of the deep autoencoder: aekeras against plain Keras, and the FLOP rate.
 
-Usage: python benchmarks/throughput.py [--repeats 5] [--examples 16384]
+Usage: python benchmarks/throughput.py [--repeats 7] [--examples 30000]
+       KERAS_BACKEND=jax python benchmarks/throughput.py
 
 Part 1 trains the 784-1000-500-250-30 autoencoder built with aekeras and the
-same architecture written in plain Keras, one epoch each, alternately, and
-reports the median examples per second over the repeats and the ratio
-aekeras / plain (also with a sparsity penalty, and with penalty + sparsity
-monitor + corruption layer). Part 2 converts throughput to a float32 FLOP rate
-(6 FLOPs per kernel weight per example: forward, and the two products of the
-backward pass) and compares it with this machine's float32 matrix-multiply
-rate, measured in the same run, for several batch sizes and with and without
-`jit_compile`. Results go to benchmarks/results/throughput_<backend>.md.
+same architecture written in plain Keras, one epoch each, in rounds: every
+round trains each variant once, in an order that reverses from one round to
+the next (so a slow drift of the machine's speed hits all variants alike).
+It reports each variant's median examples per second and its ratio to plain
+Keras, both as the ratio of the medians and as the median of the per-round
+ratios (the robust one on a shared machine: both epochs of a pair ran within
+seconds of each other). Variants: aekeras alone; with the L1 sparsity penalty;
+with the penalty, a `SparsityMonitor` on 1000 examples and a masking-noise
+corruption layer.
+
+Part 2 converts throughput to a float32 FLOP rate (6 FLOPs per kernel weight
+per example: the forward product and the two products of the backward pass)
+and compares it with this machine's float32 matrix-multiply rate, measured in
+the same run (best of several 2048x2048 products: the practical ceiling of
+this hardware and backend), for several batch sizes, with and without
+`jit_compile`, and with `steps_per_execution` (several training steps per
+call from Python). Results go to benchmarks/results/throughput_<backend>.md.
 """
 
 import argparse
@@ -52,10 +62,13 @@ def kernel_weights(model):
 
 
 class Variant:
-    def __init__(self, name, make, x, batch_size, jit_compile=True, monitor=False):
+    def __init__(self, name, make, x, batch_size, jit_compile=True, monitor=False, steps_per_execution=1):
         self.name, self.x, self.batch_size = name, x, batch_size
         self.model = make()
-        self.model.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=jit_compile)
+        self.model.compile(
+            optimizer="adam", loss="binary_crossentropy", jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+        )
         self.callbacks = [aekeras.SparsityMonitor(x[:1000])] if monitor else []
         self.rates = []
         self.epoch(warmup=True)
@@ -71,10 +84,16 @@ class Variant:
     def median(self):
         return statistics.median(self.rates)
 
+    def ratio_to(self, base):
+        """(ratio of the medians, median of the per-round ratios) against `base`."""
+        paired = [a / b for a, b in zip(self.rates, base.rates)]
+        return self.median / base.median, statistics.median(paired)
+
 
 def run_alternately(variants, repeats):
-    for _ in range(repeats):
-        for v in variants:
+    """Trains each variant one epoch per round; the order reverses every round."""
+    for i in range(repeats):
+        for v in variants if i % 2 == 0 else variants[::-1]:
             v.epoch()
 
 
@@ -94,11 +113,14 @@ def matmul_rate(n=2048, calls=10):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--examples", type=int, default=16384)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=7, help="rounds of part 1 (part 2: half as many)")
+    parser.add_argument("--examples", type=int, default=30000, help="examples per timed epoch")
     args = parser.parse_args()
+    if args.repeats < 1 or args.examples < 1024:
+        parser.error(f"need --repeats >= 1 and --examples >= 1024; got {args.repeats} and {args.examples}")
     keras.utils.set_random_seed(0)
+    # Random pixels: the speed of a dense network does not depend on the data.
     x = np.random.default_rng(0).random((args.examples, 28, 28, 1), dtype=np.float32)
 
     # Part 1: aekeras against plain Keras, alternately.
@@ -112,17 +134,23 @@ def main():
         ),
     ]
     run_alternately(variants, args.repeats)
-    base = variants[0].median
-    rows1 = [
-        [v.name, f"{v.median:,.0f}", f"{min(v.rates):,.0f}-{max(v.rates):,.0f}", f"{v.median / base:.3f}"]
-        for v in variants
-    ]
+    base = variants[0]
+    rows1 = []
+    for v in variants:
+        of_medians, paired = v.ratio_to(base)
+        rows1.append([
+            v.name, f"{v.median:,.0f}", f"{min(v.rates):,.0f}-{max(v.rates):,.0f}",
+            f"{of_medians:.3f}", f"{paired:.3f}",
+        ])
 
-    # Part 2: FLOP rate against the matmul ceiling, by batch size and jit_compile.
+    # Part 2: FLOP rate against the matmul ceiling, by batch size, jit_compile and steps_per_execution.
     flops_per_example = 6 * kernel_weights(variants[1].model)
+    settings = [(128, False, 1), (128, True, 1), (256, False, 1), (256, True, 1), (256, True, 16),
+                (1024, False, 1), (1024, True, 1)]
     configs = [
-        Variant(f"batch {bs}, jit_compile={jit}", aekeras_model, x, bs, jit_compile=jit)
-        for bs in (128, 256, 1024) for jit in (False, True)
+        Variant(f"batch {bs}, jit_compile={jit}, steps_per_execution={spe}", aekeras_model, x, bs,
+                jit_compile=jit, steps_per_execution=spe)
+        for bs, jit, spe in settings
     ]
     peak = matmul_rate()
     run_alternately(configs, max(2, args.repeats // 2))
@@ -134,11 +162,12 @@ def main():
     ]
 
     body = (
-        f"Model 784-1000-500-250-30 (Adam, binary cross-entropy), {args.examples} examples per epoch, "
-        f"median of {args.repeats} alternating repeats after a warm-up epoch.\n\n"
-        + table(["variant (batch 256, jit_compile=True)", "examples/s (median)", "range", "ratio to plain"], rows1)
+        f"Model 784-1000-500-250-30 (Adam, binary cross-entropy), {args.examples:,} examples per epoch, "
+        f"{args.repeats} rounds after a warm-up epoch of each variant.\n\n"
+        + table(["variant (batch 256, jit_compile=True)", "examples/s (median)", "range",
+                 "ratio of medians", "median of paired ratios"], rows1)
         + f"\n\nTraining FLOPs per example: 6 x {kernel_weights(variants[1].model):,} kernel weights = "
-        f"{flops_per_example / 1e6:.1f} MFLOP. float32 matmul rate (2048x2048, same backend): "
+        f"{flops_per_example / 1e6:.1f} MFLOP. float32 matmul rate (2048x2048, same backend, best of 6): "
         f"{peak / 1e9:.1f} GFLOP/s.\n\n"
         + table(["aekeras training", "examples/s (median)", "GFLOP/s", "fraction of matmul rate"], rows2)
     )
