@@ -50,7 +50,7 @@ def write_result(name, title, body):
         ).stdout.strip()
         changed = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no", "--", "aekeras", "benchmarks"],
-            capture_output=True, text=True, cwd=RESULTS.parent,
+            capture_output=True, text=True, cwd=RESULTS.parent.parent,
         ).stdout.strip()
         if commit and changed:
             commit += " with uncommitted changes to aekeras/ or benchmarks/"
