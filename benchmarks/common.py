@@ -41,9 +41,8 @@ def table(header, rows):
     return "\n".join(lines)
 
 
-def write_result(name, title, body):
-    """Prints a result and writes it to benchmarks/results/<name>.md with the machine line."""
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+def git_state():
+    """The commit checked out, noting uncommitted changes to the library or the benchmarks."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent
@@ -56,7 +55,17 @@ def write_result(name, title, body):
             commit += " with uncommitted changes to aekeras/ or benchmarks/"
     except OSError:
         commit = "?"
-    text = f"# {title}\n\nRun {stamp}, commit {commit or '?'}.\nMachine: {machine()}\n\n{body}\n"
+    return commit or "?"
+
+
+# Taken when a script starts, so edits made while it runs do not change its header.
+GIT_STATE = git_state()
+
+
+def write_result(name, title, body):
+    """Prints a result and writes it to benchmarks/results/<name>.md with the machine line."""
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    text = f"# {title}\n\nRun {stamp}, commit {GIT_STATE}.\nMachine: {machine()}\n\n{body}\n"
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(text)

@@ -48,12 +48,14 @@ def plain_keras():
     return keras.Sequential(layers)
 
 
-def aekeras_model(sparsity=False, corruption=False):
+def aekeras_model(sparsity=False, corruption=None):
+    noise = {None: None, "masking": lambda: aekeras.MaskingNoise(0.25, seed=0),
+             "gaussian": lambda: aekeras.AdditiveGaussianNoise(0.1, clip=(0.0, 1.0), seed=0)}[corruption]
     return aekeras.deep_autoencoder(
         "784-1000-500-250-30",
         input_shape=(28, 28, 1),
         sparsity=aekeras.L1Sparsity(1e-4) if sparsity else None,
-        corruption=aekeras.MaskingNoise(0.25, seed=0) if corruption else None,
+        corruption=noise() if noise else None,
     )
 
 
@@ -112,6 +114,41 @@ def matmul_rate(n=2048, calls=10):
     return best
 
 
+def sampling_times(shape=(256, 28, 28, 1), calls=20):
+    """ms per draw of `shape` standard normals in a jit-compiled function: Keras's sampler and aekeras's."""
+    from aekeras.corruption import _random
+
+    rows = []
+    for name, draw in [
+        ("keras.random.normal", lambda g: keras.random.normal(shape, seed=g)),
+        ("aekeras corruption sampler (normal)", lambda g: _random("normal", shape, "float32", g)),
+        ("keras.random.uniform", lambda g: keras.random.uniform(shape, seed=g)),
+        ("aekeras corruption sampler (uniform)", lambda g: _random("uniform", shape, "float32", g)),
+    ]:
+        layer = _Sampler(draw)
+        model = keras.Sequential([keras.Input(shape[1:]), layer])
+        model.compile(jit_compile=True)
+        x = np.zeros(shape, "float32")
+        model.predict_on_batch(x)
+        start = time.perf_counter()
+        for _ in range(calls):
+            model.predict_on_batch(x)
+        rows.append([name, f"{1000 * (time.perf_counter() - start) / calls:.2f}"])
+    return rows
+
+
+class _Sampler(keras.layers.Layer):
+    """Adds noise drawn by `draw(seed_generator)` to its input (always, not just in training)."""
+
+    def __init__(self, draw):
+        super().__init__()
+        self.draw = draw
+        self.generator = keras.random.SeedGenerator(0)
+
+    def call(self, x):
+        return x + self.draw(self.generator)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7, help="rounds of part 1 (part 2: half as many)")
@@ -130,8 +167,9 @@ def main():
         Variant("aekeras + L1 penalty", lambda: aekeras_model(sparsity=True), x, 256),
         Variant(
             "aekeras + penalty + monitor + masking noise",
-            lambda: aekeras_model(sparsity=True, corruption=True), x, 256, monitor=True,
+            lambda: aekeras_model(sparsity=True, corruption="masking"), x, 256, monitor=True,
         ),
+        Variant("aekeras + Gaussian noise", lambda: aekeras_model(corruption="gaussian"), x, 256),
     ]
     run_alternately(variants, args.repeats)
     base = variants[0]
@@ -161,6 +199,9 @@ def main():
         for c in configs
     ]
 
+    # Part 3: the noise samplers alone, jit-compiled (a full forward pass of predict_on_batch).
+    rows3 = sampling_times()
+
     body = (
         f"Model 784-1000-500-250-30 (Adam, binary cross-entropy), {args.examples:,} examples per epoch, "
         f"{args.repeats} rounds after a warm-up epoch of each variant.\n\n"
@@ -170,6 +211,9 @@ def main():
         f"{flops_per_example / 1e6:.1f} MFLOP. float32 matmul rate (2048x2048, same backend, best of 6): "
         f"{peak / 1e9:.1f} GFLOP/s.\n\n"
         + table(["aekeras training", "examples/s (median)", "GFLOP/s", "fraction of matmul rate"], rows2)
+        + "\n\nDrawing the noise of one 256x28x28x1 batch with jit_compile=True (a model that only adds "
+        "the noise, predict_on_batch):\n\n"
+        + table(["sampler", "ms per batch"], rows3)
     )
     write_result(f"throughput_{keras.backend.backend()}", "Training throughput", body)
 
