@@ -12,10 +12,10 @@ def _random(kind, shape, dtype, seed_generator):
     Same as `keras.random.normal` / `keras.random.uniform`, except on the
     TensorFlow backend: there those call TensorFlow's stateless samplers
     with the "auto_select" algorithm, whose XLA version (`jit_compile=True`)
-    draws normal samples 25-30 times slower on CPU than the Philox one
-    (115 ms against 4 ms for a 256x784 batch on a 2-core CPU), which made a
-    denoising autoencoder train about three times slower than a plain one
-    (benchmarks/throughput.py measures the overhead).
+    draws normal samples about 20 times slower on CPU than the Philox one
+    (65 ms against 3.4 ms for a 256x784 batch on a 2-core CPU), which made a
+    denoising autoencoder train about three times slower than a plain one.
+    `benchmarks/throughput.py` measures both.
     """
     if keras.backend.backend() != "tensorflow":
         sample = keras.random.normal if kind == "normal" else keras.random.uniform
