@@ -145,22 +145,28 @@ def describe(settings, loss):
     )
 
 
+def compare(dataset, ae, x_train, x_test, loss, settings, args):
+    """Trains `ae` and a 30-component PCA on `x_train`; returns the row of `dataset` ("mnist" or "faces")."""
+    pca = aekeras.PCA(30).fit(x_train)
+    wall, cpu, trajectory = train(ae, x_train, x_test, loss=loss, log_every=args.log_every, **settings)
+    error = aekeras.metrics.reconstruction_error
+    return {
+        "paper": PAPER[dataset],
+        "ours": (error(x_test, ae.reconstruct(x_test)), error(x_test, pca.reconstruct(x_test))),
+        "train_error": error(x_train[:10000], ae.reconstruct(x_train[:10000])),
+        "wall": wall, "cpu": cpu, "trajectory": trajectory,
+    }
+
+
 def mnist(args):
     x_train, _ = aekeras.datasets.load_mnist("train")
     x_test, _ = aekeras.datasets.load_mnist("test")
-    pca = aekeras.PCA(30).fit(x_train)
-    pca_error = aekeras.metrics.reconstruction_error(x_test, pca.reconstruct(x_test))
     noise = aekeras.AdditiveGaussianNoise(args.noise, clip=(0.0, 1.0), seed=0) if args.noise else None
     ae = aekeras.deep_autoencoder("784-1000-500-250-30", input_shape=(28, 28, 1), corruption=noise)
     settings = recipe(args, "mnist")
-    wall, cpu, trajectory = train(ae, x_train, x_test, loss="binary_crossentropy", log_every=args.log_every,
-                                  **settings)
-    ae_error = aekeras.metrics.reconstruction_error(x_test, ae.reconstruct(x_test))
-    train_error = aekeras.metrics.reconstruction_error(x_train[:10000], ae.reconstruct(x_train[:10000]))
     return {
         "dataset": "MNIST 784-1000-500-250-30",
-        "paper": PAPER["mnist"], "ours": (ae_error, pca_error), "train_error": train_error,
-        "wall": wall, "cpu": cpu, "trajectory": trajectory,
+        **compare("mnist", ae, x_train, x_test, "binary_crossentropy", settings, args),
         "settings": f"all 60,000 training digits; {describe(settings, 'binary cross-entropy')}, "
                     f"input noise σ={args.noise}",
     }
@@ -168,19 +174,11 @@ def mnist(args):
 
 def faces(args):
     patches = aekeras.datasets.load_face_patches(n_train=args.patches, n_test=10000, seed=0)
-    pca = aekeras.PCA(30).fit(patches.x_train)
-    pca_error = aekeras.metrics.reconstruction_error(patches.x_test, pca.reconstruct(patches.x_test))
     ae = aekeras.deep_autoencoder("625-2000-1000-500-30", output_activation=None)
     settings = recipe(args, "faces")
-    wall, cpu, trajectory = train(ae, patches.x_train, patches.x_test, loss="mse", log_every=args.log_every,
-                                  **settings)
-    ae_error = aekeras.metrics.reconstruction_error(patches.x_test, ae.reconstruct(patches.x_test))
-    train_error = aekeras.metrics.reconstruction_error(patches.x_train[:10000],
-                                                       ae.reconstruct(patches.x_train[:10000]))
     return {
         "dataset": "Faces 625-2000-1000-500-30",
-        "paper": PAPER["faces"], "ours": (ae_error, pca_error), "train_error": train_error,
-        "wall": wall, "cpu": cpu, "trajectory": trajectory,
+        **compare("faces", ae, patches.x_train, patches.x_test, "mse", settings, args),
         "settings": f"{args.patches:,} patches of people 0-29, test: 10,000 patches of people 30-39; "
                     f"{describe(settings, 'squared error')}",
     }
