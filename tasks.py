@@ -101,10 +101,23 @@ def test(python):
     return max(code for _, code, _ in results)
 
 
+def absolute_data_paths():
+    """Makes relative AEKERAS_RAW_DATA / AEKERAS_DATA_HOME absolute, against the caller's folder.
+
+    The lectures run with their own folder (course/) as working directory, so a
+    path given relative to where the command was typed would point elsewhere.
+    """
+    for name in ("AEKERAS_RAW_DATA", "AEKERAS_DATA_HOME"):
+        value = os.environ.get(name)
+        if value and not Path(value).is_absolute():
+            os.environ[name] = str(Path(value).resolve())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=["setup", "lectures", "test"])
     args = parser.parse_args(argv)
+    absolute_data_paths()
     python = setup()
     if args.task == "lectures":
         return lectures(python)
