@@ -1,5 +1,7 @@
 """The two ways to install (pip and conda) and the CI script stay in step."""
 
+import importlib.util
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -49,3 +51,17 @@ def test_ci_runs_the_readme_test_command():
     assert len(lines) == 2, f"the Quick start block must hold exactly two commands, found {lines}"
     ci = (ROOT / ".ci" / "run").read_text()
     assert lines[1].strip() in ci, f"{lines[1]!r} not in .ci/run"
+
+
+def test_tasks_make_relative_data_paths_absolute_for_the_lectures(tmp_path, monkeypatch):
+    # The lectures run in course/, so `AEKERAS_RAW_DATA=../shared/datasets python3 tasks.py ...`
+    # must be resolved against the folder the command was typed in.
+    spec = importlib.util.spec_from_file_location("tasks", Path(__file__).resolve().parent.parent / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AEKERAS_RAW_DATA", "../shared/datasets")
+    monkeypatch.setenv("AEKERAS_DATA_HOME", str(tmp_path / "home"))
+    tasks.absolute_data_paths()
+    assert os.environ["AEKERAS_RAW_DATA"] == str((tmp_path / "../shared/datasets").resolve())
+    assert os.environ["AEKERAS_DATA_HOME"] == str(tmp_path / "home")
