@@ -1,15 +1,29 @@
 """Project tasks: set up the environment, build the course, run the tests.
 
-Usage (Python >= 3.10, standard library only; creates or reuses ./.venv):
+Usage (Python >= 3.11, standard library only):
 
     python3 tasks.py lectures   # execute the lectures, write HTML to build/course/
     python3 tasks.py test       # the complete test suite (what CI runs)
     python3 tasks.py setup      # only create/update the environment
 
+Options:
+    --backend {all,tensorflow,jax,torch}
+        `test`: which Keras backends to test (default: all three). TensorFlow
+        runs in the complete environment (.venv); JAX and PyTorch run in a second
+        environment without TensorFlow (.venv-no-tf), which proves that the
+        library, its loaders and the lectures need no TensorFlow.
+        `lectures` and `setup`: the backend to use (default: tensorflow; jax and
+        torch use the environment without TensorFlow).
+    --current-env
+        Use the Python running this script, as it is, instead of a virtual
+        environment made here: for conda (environment.yml) and for machines
+        where you installed the accelerator builds of JAX or PyTorch yourself.
+
 Environment variables:
-    AEKERAS_RAW_DATA   folder with offline dataset copies (see data/README.md);
-                       not needed with internet access.
-    AEKERAS_VENV       location of the virtual environment (default ./.venv).
+    AEKERAS_RAW_DATA        folder with offline dataset copies (see data/README.md);
+                            not needed with internet access.
+    AEKERAS_VENV            the complete environment (default ./.venv).
+    AEKERAS_VENV_NO_TF      the environment without TensorFlow (default ./.venv-no-tf).
 """
 
 import argparse
@@ -20,18 +34,28 @@ import sys
 import time
 from pathlib import Path
 
+MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python; tests/test_packaging.py keeps them equal
 ROOT = Path(__file__).resolve().parent
-VENV = Path(os.environ.get("AEKERAS_VENV", ROOT / ".venv"))
-EXTRAS = "course,test,backends"
 LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 BUILD = ROOT / "build" / "course"
 RESULTS = ROOT / "build" / "test-results"
 BACKENDS = ("tensorflow", "jax", "torch")
+# Which environment serves which backend, and the extras it installs.
+ENVIRONMENTS = {
+    "complete": ("AEKERAS_VENV", ".venv", "tensorflow,jax,torch,course,test"),
+    "no-tensorflow": ("AEKERAS_VENV_NO_TF", ".venv-no-tf", "jax,torch,course,test"),
+}
+# These backends run where `import tensorflow` fails.
+WITHOUT_TENSORFLOW = ("jax", "torch")
 
 
-def venv_python():
+def environment_for(backend):
+    return "no-tensorflow" if backend in WITHOUT_TENSORFLOW else "complete"
+
+
+def venv_python(venv):
     sub = "Scripts/python.exe" if os.name == "nt" else "bin/python"
-    return VENV / sub
+    return venv / sub
 
 
 def run(cmd, env=None):
@@ -42,58 +66,87 @@ def run(cmd, env=None):
     return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
 
 
-def setup():
-    """Creates or reuses the virtual environment and installs the project into it."""
-    if sys.version_info < (3, 10):
-        sys.exit(f"aekeras needs Python >= 3.10. Received: Python {sys.version.split()[0]}")
-    python = venv_python()
+def check_python():
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(
+            f"aekeras needs Python >= {'.'.join(map(str, MIN_PYTHON))}. "
+            f"Received: Python {sys.version.split()[0]}"
+        )
+
+
+def setup(name="complete"):
+    """Creates or reuses a virtual environment and installs the project into it.
+
+    Returns the environment's Python. The install is skipped when
+    pyproject.toml and the extras are unchanged since the last one.
+    """
+    check_python()
+    variable, default, extras = ENVIRONMENTS[name]
+    venv = Path(os.environ.get(variable, ROOT / default))
+    python = venv_python(venv)
     if not python.exists():
-        print(f"Creating the virtual environment {VENV}", flush=True)
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    stamp = VENV / ".aekeras-install"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
+        print(f"Creating the virtual environment {venv} ({name})", flush=True)
+        subprocess.check_call([sys.executable, "-m", "venv", str(venv)])
+    stamp = venv / ".aekeras-install"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
-        print(f"Reusing the environment {VENV} (pyproject.toml unchanged)", flush=True)
+        print(f"Reusing the environment {venv} (pyproject.toml unchanged)", flush=True)
         return python
-    print("Installing aekeras and its dependencies (a few minutes the first time)", flush=True)
+    print(f"Installing aekeras[{extras}] into {venv} (a few minutes the first time)", flush=True)
     if run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"]) != 0:
         sys.exit("Could not upgrade pip in the virtual environment.")
-    if run([python, "-m", "pip", "install", "--quiet", "-e", f".[{EXTRAS}]"]) != 0:
+    if run([python, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"]) != 0:
         sys.exit("Installing the project failed (see pip's message above).")
     stamp.write_text(digest)
     return python
 
 
-def lectures(python):
+def lectures(python, backend):
     """Executes every lecture and writes HTML pages and an index under build/course/."""
     if not LECTURES:
         sys.exit("No lectures found under course/.")
-    return run([python, ROOT / "course" / "build.py", "--output", BUILD, *LECTURES])
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    return run([python, ROOT / "course" / "build.py", "--output", BUILD, *LECTURES], env=env)
 
 
-def test(python):
-    """Runs the complete test suite: everything on TensorFlow, the library on JAX and PyTorch.
+def report_tensorflow_absent(python):
+    """Prints the proof that `import tensorflow` fails in this environment; False if it succeeds."""
+    result = subprocess.run(
+        [str(python), "-c", "import tensorflow"], capture_output=True, text=True, cwd=ROOT
+    )
+    last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+    if result.returncode == 0:
+        print("ERROR: this environment must not have TensorFlow, but `import tensorflow` works.", flush=True)
+        return False
+    print(f"TensorFlow is absent here: `import tensorflow` -> {last}", flush=True)
+    return True
 
-    On TensorFlow: the tests, the docstring examples, nbval over the lectures
-    (their assertion cells and the cells marked NBVAL_CHECK_OUTPUT) and the
-    nbgrader checks. On JAX and PyTorch: the library tests.
+
+def test_command(python, backend):
+    """The pytest command for one backend: library tests, docstring examples and the lectures under nbval."""
+    cmd = [python, "-m", "pytest", "tests", "aekeras", "--doctest-modules"]
+    if backend != "tensorflow":
+        # Notebook-kernel checks of the nbgrader assignments and benchmarks run once, on TensorFlow.
+        cmd += ["-m", "not tensorflow_only"]
+    # Per-test times (lecture cells included) for benchmarks/lecture_times.py --junit.
+    return [*cmd, *LECTURES, "--nbval-lax", "--nbval-current-env", f"--junitxml={RESULTS / f'{backend}.xml'}"]
+
+
+def test(backends, current_env=False):
+    """Runs the test suite on each backend: the library tests, the docstring examples and the
+    lectures under nbval (their assertion cells and the cells marked NBVAL_CHECK_OUTPUT); on
+    TensorFlow also the nbgrader checks. JAX and PyTorch run without TensorFlow installed.
     """
-    env = dict(os.environ)
     results = []
-    for backend in BACKENDS:
-        env["KERAS_BACKEND"] = backend
-        if backend == "tensorflow":
-            cmd = [
-                python, "-m", "pytest", "tests", "aekeras", "--doctest-modules",
-                *LECTURES, "--nbval-lax", "--nbval-current-env",
-            ]
-        else:
-            cmd = [python, "-m", "pytest", "tests", "-m", "not tensorflow_only"]
-        # Per-test times (lecture cells included) for benchmarks/lecture_times.py --junit.
-        cmd.append(f"--junitxml={RESULTS / f'{backend}.xml'}")
-        print(f"\n=== KERAS_BACKEND={backend} ===", flush=True)
+    for backend in backends:
+        name = environment_for(backend)
+        python = Path(sys.executable) if current_env else setup(name)
+        print(f"\n=== KERAS_BACKEND={backend} ({'current' if current_env else name} environment) ===", flush=True)
         start = time.perf_counter()
-        code = run(cmd, env=env)
+        if name == "no-tensorflow" and not current_env and not report_tensorflow_absent(python):
+            code = 1
+        else:
+            code = run(test_command(python, backend), env=dict(os.environ, KERAS_BACKEND=backend))
         results.append((backend, code, time.perf_counter() - start))
     print("\nSummary:")
     for backend, code, seconds in results:
@@ -116,13 +169,20 @@ def absolute_data_paths():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=["setup", "lectures", "test"])
+    parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
+    parser.add_argument("--current-env", action="store_true")
     args = parser.parse_args(argv)
+    check_python()
     absolute_data_paths()
-    python = setup()
-    if args.task == "lectures":
-        return lectures(python)
     if args.task == "test":
-        return test(python)
+        backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
+        return test(backends, current_env=args.current_env)
+    if args.backend == "all":
+        parser.error(f"`{args.task}` runs on one backend. Received: --backend=all")
+    backend = args.backend or "tensorflow"
+    python = Path(sys.executable) if args.current_env else setup(environment_for(backend))
+    if args.task == "lectures":
+        return lectures(python, backend)
     return 0
 
 

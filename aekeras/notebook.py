@@ -1,5 +1,6 @@
 """Set-up for the lecture notebooks: seeds, backend and device report, run size."""
 
+import importlib
 import os
 import platform
 import time
@@ -26,21 +27,39 @@ def full_run():
 
 
 def devices():
-    """Names of the accelerators the current Keras backend sees (empty on CPU)."""
+    """Names of the accelerators the current Keras backend sees (empty on CPU).
+
+    Returns:
+        A list of device names such as `["NVIDIA H200"]` (GPUs and TPUs), in
+        the order the backend numbers them.
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return [d.name for d in tf.config.list_physical_devices("GPU")]
+        gpus = tf.config.list_physical_devices("GPU")
+        return [tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in gpus]
     if backend == "jax":
         import jax
 
-        return [str(d) for d in jax.devices() if d.platform != "cpu"]
+        return [d.device_kind for d in jax.devices() if d.platform != "cpu"]
     if backend == "torch":
         import torch
 
-        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        if torch.cuda.is_available():
+            return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        if torch.backends.mps.is_available():
+            return ["Apple MPS"]
     return []
+
+
+def versions():
+    """Versions of Python, NumPy, Keras and the backend's framework, as a dict of strings."""
+    backend = keras.backend.backend()  # also the name of the framework's module
+    found = {"Python": platform.python_version(), "NumPy": np.__version__, "Keras": keras.__version__}
+    if backend in ("tensorflow", "jax", "torch"):
+        found[backend] = importlib.import_module(backend).__version__
+    return found
 
 
 def _inline_figures():
@@ -61,38 +80,52 @@ def _inline_figures():
 def setup(seed=0):
     """Seeds every random generator and prints what the lecture runs on.
 
-    In a Jupyter kernel it also turns on inline figures, so that a Figure
-    returned by `aekeras.plots` is shown when it ends a cell. On TensorFlow
-    it enables op determinism (reruns give identical numbers), which makes
-    Keras train without XLA (`jit_compile` falls back to `False`).
+    Seeds Python, NumPy and the Keras backend (TensorFlow, JAX or PyTorch,
+    GPU included) through `keras.utils.set_random_seed`, and prints the
+    backend, the device (CPU or the accelerator's name) and the versions. In a
+    Jupyter kernel it also turns on inline figures, so that a Figure returned
+    by `aekeras.plots` is shown when it ends a cell. On TensorFlow it enables
+    op determinism (reruns give identical numbers), which makes Keras train
+    without XLA (`jit_compile` falls back to `False`); on PyTorch with CUDA
+    it makes cuDNN pick deterministic algorithms.
 
     Args:
         seed: Int seed for Python, NumPy and the Keras backend.
 
     Returns:
-        A dict with `seed`, `backend`, `devices`, `full_run` and `start`
-        (a `time.perf_counter()` stamp to report the notebook's run time).
+        A dict with `seed`, `backend`, `devices`, `device` (a one-line
+        description), `versions`, `full_run` and `start` (a
+        `time.perf_counter()` stamp to report the notebook's run time).
     """
     _inline_figures()
     keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
         # Keep notebook outputs readable: no tf.function retracing notices.
         tf.get_logger().setLevel("ERROR")
+    elif backend == "torch":
+        import torch
+
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    found = devices()
     info = {
         "seed": seed,
-        "backend": keras.backend.backend(),
-        "devices": devices(),
+        "backend": backend,
+        "devices": found,
+        "device": ", ".join(found) if found else f"CPU ({os.cpu_count()} cores)",
+        "versions": versions(),
         "full_run": full_run(),
         "start": time.perf_counter(),
     }
-    device = ", ".join(info["devices"]) or f"CPU ({os.cpu_count()} cores)"
     print(
-        f"Keras {keras.__version__}, backend {info['backend']}, device: {device}\n"
-        f"Python {platform.python_version()}, NumPy {np.__version__}, seed {seed}, "
-        f"settings: {'FULL (paper-scale)' if info['full_run'] else 'default (CPU-friendly)'}"
+        f"Backend {backend}, device: {info['device']}\n"
+        + ", ".join(f"{name} {version}" for name, version in info["versions"].items())
+        + f"\nSeed {seed}, settings: "
+        + ("FULL (paper-scale)" if info["full_run"] else "default (CPU-friendly)")
     )
     return info
 

@@ -1,9 +1,15 @@
-"""Time of each lecture notebook, from the nbval run.
+"""Time of each lecture notebook, from the nbval run, on one or more backends.
 
 Usage:
     python benchmarks/lecture_times.py                  # run nbval over course/*.ipynb now
-    python benchmarks/lecture_times.py --junit build/test-results/tensorflow.xml
-                                                        # read the report of `python3 tasks.py test`
+    python benchmarks/lecture_times.py --junit build/test-results/*.xml
+                                                        # read the reports of `python3 tasks.py test`
+    python benchmarks/lecture_times.py --junit build/test-results/jax.xml --name lecture_times_gpu
+
+A report's file name is its backend (`jax.xml`, as `tasks.py test` writes
+them); the device each backend ran on (CPU or the accelerator's name) is
+read by asking that backend in a fresh process on the machine running this
+script, so run it where the tests ran.
 
 nbval runs every code cell of a lecture as one test, in one kernel per
 notebook, at the default (CPU-friendly) budget unless AEKERAS_FULL_RUN=1 is
@@ -54,40 +60,58 @@ def notebook_times(junit):
     return dict(cells)
 
 
+def device_of(backend):
+    """The device a Keras backend uses here, as `aekeras.notebook.setup` prints it."""
+    code = (
+        "import os, aekeras; d = aekeras.notebook.devices(); "
+        "print(', '.join(d) if d else f'CPU ({os.cpu_count()} cores)')"
+    )
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    return result.stdout.strip().splitlines()[-1] if result.returncode == 0 else f"? ({backend} not importable)"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--junit", type=Path, help="read this pytest JUnit XML report instead of running nbval")
+    parser.add_argument(
+        "--junit", type=Path, nargs="+", help="read these pytest JUnit XML reports (named <backend>.xml) instead of running nbval"
+    )
+    parser.add_argument("--name", default="lecture_times", help="result file: benchmarks/results/<name>.md")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: course/*.ipynb")
     args = parser.parse_args()
     if args.junit is not None:
-        if not args.junit.is_file():
-            parser.error(f"--junit must be an existing JUnit XML file. Received: {args.junit}")
-        junit, source = args.junit, f"report {args.junit}"
+        for junit in args.junit:
+            if not junit.is_file():
+                parser.error(f"--junit must name existing JUnit XML files. Received: {junit}")
+        reports, source = {j.stem: j for j in args.junit}, "reports " + ", ".join(map(str, args.junit))
     else:
         notebooks = args.notebooks or sorted((ROOT / "course").glob("*.ipynb"))
         junit = Path(tempfile.mkdtemp()) / "nbval.xml"
         run_nbval(junit, notebooks)
-        source = "nbval run of this script"
-    times = notebook_times(junit)
-    if not times:
-        sys.exit(f"No notebook cells found in {junit}: was nbval run over the lectures (--nbval-lax)?")
-    rows, total = [], 0.0
-    for name, cells in sorted(times.items()):
-        seconds = sum(t for _, t, _ in cells)
-        total += seconds
-        slowest = max(cells, key=lambda c: c[1])
-        rows.append([
-            name, len(cells), sum(ok for _, _, ok in cells), f"{seconds:.0f} s ({seconds / 60:.1f} min)",
-            f"{slowest[0]}: {slowest[1]:.0f} s", "yes" if seconds <= LIMIT_SECONDS else "NO",
-        ])
+        reports, source = {"tensorflow": junit}, "nbval run of this script"
+    rows, all_passed = [], True
+    for backend, junit in reports.items():
+        times = notebook_times(junit)
+        if not times:
+            sys.exit(f"No notebook cells found in {junit}: was nbval run over the lectures (--nbval-lax)?")
+        device, total = device_of(backend), 0.0
+        for name, cells in sorted(times.items()):
+            seconds = sum(t for _, t, _ in cells)
+            total += seconds
+            slowest = max(cells, key=lambda c: c[1])
+            passed = sum(ok for _, _, ok in cells)
+            all_passed &= passed == len(cells)
+            rows.append([
+                backend, device, name, len(cells), passed, f"{seconds:.0f} s ({seconds / 60:.1f} min)",
+                f"{slowest[0]}: {slowest[1]:.0f} s", "yes" if seconds <= LIMIT_SECONDS else "NO",
+            ])
+        rows.append([backend, device, "**all lectures**", "", "", f"{total:.0f} s ({total / 60:.1f} min)", "", ""])
     budget = "full (AEKERAS_FULL_RUN=1)" if os.environ.get("AEKERAS_FULL_RUN", "0") == "1" else "default"
-    body = (
-        f"Source: {source}; {budget} budget, TensorFlow backend.\n\n"
-        + table(["lecture", "code cells", "passed", "time", "slowest cell", f"within {LIMIT_SECONDS // 60} min"], rows)
-        + f"\n\nAll lectures: {total:.0f} s ({total / 60:.1f} min).\n"
-    )
-    write_result("lecture_times", "Lecture notebooks: time of the nbval run", body)
-    return 0 if all(ok for cells in times.values() for _, _, ok in cells) else 1
+    header = ["backend", "device", "lecture", "code cells", "passed", "time", "slowest cell",
+              f"within {LIMIT_SECONDS // 60} min"]
+    body = f"Source: {source}; {budget} budget.\n\n" + table(header, rows) + "\n"
+    write_result(args.name, "Lecture notebooks: time of the nbval run", body)
+    return 0 if all_passed else 1
 
 
 if __name__ == "__main__":

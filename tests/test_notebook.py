@@ -37,6 +37,22 @@ def test_setup_reports_backend_and_makes_runs_repeatable(capsys, monkeypatch, _r
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
     out = capsys.readouterr().out
-    assert f"backend {keras.backend.backend()}" in out and "seed 3" in out
-    assert info["backend"] == keras.backend.backend() and info["full_run"] is False
+    backend = keras.backend.backend()
+    assert f"Backend {backend}, device: CPU (" in out and "Seed 3" in out
+    assert f"Keras {keras.__version__}" in out and f"{backend} {info['versions'][backend]}" in out
+    assert info["backend"] == backend and info["full_run"] is False
     assert notebook.elapsed(info).endswith(" s")
+
+
+def test_setup_names_the_accelerator(capsys, monkeypatch, _restore_determinism):
+    monkeypatch.setattr(notebook, "devices", lambda: ["NVIDIA H200"])
+    info = notebook.setup(seed=0)
+    assert info["device"] == "NVIDIA H200"
+    assert "device: NVIDIA H200\n" in capsys.readouterr().out
+
+
+def test_versions_name_the_backend_framework():
+    import importlib
+
+    backend = keras.backend.backend()
+    assert notebook.versions()[backend] == importlib.import_module(backend).__version__

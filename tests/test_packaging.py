@@ -53,15 +53,62 @@ def test_ci_runs_the_readme_test_command():
     assert lines[1].strip() in ci, f"{lines[1]!r} not in .ci/run"
 
 
-def test_tasks_make_relative_data_paths_absolute_for_the_lectures(tmp_path, monkeypatch):
-    # The lectures run in course/, so `AEKERAS_RAW_DATA=../shared/datasets python3 tasks.py ...`
-    # must be resolved against the folder the command was typed in.
-    spec = importlib.util.spec_from_file_location("tasks", Path(__file__).resolve().parent.parent / "tasks.py")
+def _load_tasks():
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
     tasks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tasks)
-    monkeypatch.chdir(tmp_path)
+    return tasks
+
+
+def test_lectures_get_absolute_data_paths(tmp_path, monkeypatch):
+    # The lectures run in course/, so `AEKERAS_RAW_DATA=../shared/datasets python3 tasks.py lectures`
+    # must reach them resolved against the folder the command was typed in.
+    tasks = _load_tasks()
+    calls = []
+    monkeypatch.setattr(tasks, "setup", lambda name: Path("python-of-" + name))
+    monkeypatch.setattr(tasks, "run", lambda cmd, env=None: calls.append((cmd, env)) or 0)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
     monkeypatch.setenv("AEKERAS_RAW_DATA", "../shared/datasets")
     monkeypatch.setenv("AEKERAS_DATA_HOME", str(tmp_path / "home"))
-    tasks.absolute_data_paths()
-    assert os.environ["AEKERAS_RAW_DATA"] == str((tmp_path / "../shared/datasets").resolve())
-    assert os.environ["AEKERAS_DATA_HOME"] == str(tmp_path / "home")
+    assert tasks.main(["lectures", "--backend", "jax"]) == 0
+    (cmd, env), = calls
+    assert cmd[0] == Path("python-of-no-tensorflow")
+    assert env["AEKERAS_RAW_DATA"] == str(tmp_path / "shared" / "datasets")
+    assert env["AEKERAS_DATA_HOME"] == str(tmp_path / "home")
+    assert env["KERAS_BACKEND"] == "jax"
+
+
+def test_python_floor_is_the_same_everywhere():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floor = re.fullmatch(r">=\s*(\d+)\.(\d+)", project["requires-python"].split("#")[0].strip())
+    assert floor, project["requires-python"]
+    floor = tuple(map(int, floor.groups()))
+    assert _load_tasks().MIN_PYTHON == floor
+    conda = re.search(r"^  - python>=(\d+)\.(\d+)", (ROOT / "environment.yml").read_text(), re.M)
+    assert tuple(map(int, conda.groups())) == floor
+    assert f"Python >= {floor[0]}.{floor[1]}" in (ROOT / "README.md").read_text()
+
+
+def test_core_install_needs_no_backend_and_extras_name_the_rest():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = {_name(r) for r in project["dependencies"]}
+    extras = {name: {_name(r) for r in reqs} for name, reqs in project["optional-dependencies"].items()}
+    assert not core & {"tensorflow", "tensorflow-datasets", "jax", "torch"}, core
+    assert {"tensorflow", "tensorflow-datasets"} <= extras["tensorflow"]
+    assert "jax" in extras["jax"] and "torch" in extras["torch"]
+    assert {"pytest", "nbval", "nbgrader", "nbformat", "threadpoolctl"} <= extras["test"]
+
+
+def test_environments_of_the_tasks():
+    tasks = _load_tasks()
+    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
+    complete, no_tf = (set(tasks.ENVIRONMENTS[n][2].split(",")) for n in ("complete", "no-tensorflow"))
+    assert complete == extras  # the Quick start installs the complete course environment
+    assert no_tf == extras - {"tensorflow"}
+    assert tasks.environment_for("tensorflow") == "complete"  # TensorFlow stays the default backend
+    assert tasks.environment_for("jax") == tasks.environment_for("torch") == "no-tensorflow"
+    for backend in tasks.BACKENDS:
+        cmd = [str(c) for c in tasks.test_command(Path("python"), backend)]
+        assert all(str(lecture) in cmd for lecture in tasks.LECTURES) and "--nbval-lax" in cmd
+        assert ("not tensorflow_only" in cmd) == (backend != "tensorflow")
