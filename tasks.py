@@ -28,6 +28,7 @@ Environment variables:
 
 import argparse
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -61,8 +62,6 @@ def venv_python(venv):
 def run(cmd, env=None):
     print("+", " ".join(str(c) for c in cmd), flush=True)
     env = dict(os.environ if env is None else env)
-    # TensorFlow's C++ info and warning lines would otherwise fill notebook outputs.
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
 
 
@@ -97,8 +96,35 @@ def setup(name="complete"):
         sys.exit("Could not upgrade pip in the virtual environment.")
     if run([python, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"]) != 0:
         sys.exit("Installing the project failed (see pip's message above).")
+    install_kernel(venv, python)
     stamp.write_text(digest)
     return python
+
+
+def install_kernel(venv, python):
+    """Configures the environment's Jupyter kernel for quiet lectures.
+
+    The kernel imports aekeras before the first cell: `import aekeras` brings up
+    Keras' backend with TensorFlow's native start-up log lines filtered out
+    (aekeras/_native_logs.py), so that JupyterLab and the rendered lectures show
+    no C++ log noise. The kernel's own log shows errors only, not its notice
+    that it talks to the notebook server over TCP on this machine. Python
+    warnings still reach the notebook. The kernel spec lives inside the
+    environment, where JupyterLab and nbclient look first.
+    """
+    spec = {
+        "argv": [
+            str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}",
+            "--IPKernelApp.exec_lines=import aekeras",
+            "--IPKernelApp.log_level=ERROR",
+        ],
+        "display_name": "Python 3 (aekeras)",
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
+    folder = venv / "share" / "jupyter" / "kernels" / "python3"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
 
 
 def lectures(python, backend):

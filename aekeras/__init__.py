@@ -13,7 +13,15 @@ Modules, named by what they hold:
 - `aekeras.metrics`: reconstruction error, MSE, PSNR, linear probe.
 - `aekeras.plots`: figures (reconstruction grids, filters, codes, curves).
 - `aekeras.datasets`: MNIST, Fashion-MNIST, Olivetti faces and face patches.
+
+`import aekeras` imports Keras, and so its backend, with TensorFlow's native
+start-up log lines filtered out (see `aekeras/_native_logs.py`).
 """
+
+from aekeras._native_logs import quiet_start_up
+
+with quiet_start_up():
+    import keras  # noqa: F401
 
 from aekeras import callbacks
 from aekeras import corruption
