@@ -190,7 +190,10 @@ OLIVETTI_URL = "https://ndownloader.figshare.com/"
 @pytest.mark.parametrize(
     "load, kwargs, files, url",
     [
-        *[(datasets.load_mnist, {"source": s}, IDX_FILES, MNIST_URL) for s in (None, "tfds", "raw")],
+        *[
+            (datasets.load_mnist, {"source": s}, IDX_FILES, MNIST_URL)
+            for s in (None, "tfds", "raw")
+        ],
         *[
             (datasets.load_fashion_mnist, {"source": s}, IDX_FILES, FASHION_URL)
             for s in (None, "tfds", "raw")

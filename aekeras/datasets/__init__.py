@@ -1,4 +1,6 @@
-"""Course datasets (MNIST, Fashion-MNIST, Olivetti faces, face patches), offline first and failing fast.
+"""Course datasets (MNIST, Fashion-MNIST, Olivetti faces, face patches), offline first.
+
+Loaders fail fast, with instructions, when the data cannot be had.
 
 Modules, named by what they hold:
 

@@ -47,7 +47,7 @@ def check_seed(seed):
 
 
 def check_range(value, name, low, high, positive=False):
-    """A pair `(min, max)` of numbers with `low <= min <= max <= high` (and `min > 0` if `positive`)."""
+    """A pair `(min, max)` with `low <= min <= max <= high`, and `min > 0` if `positive`."""
     ok = (
         isinstance(value, (tuple, list))
         and len(value) == 2

@@ -40,7 +40,7 @@ def _read(dataset, split, data_dir, raw_dir, source):
 
 
 def _train_statistics(dataset, data_dir, raw_dir, source):
-    """Per-pixel train mean (in [0, 1] units) and the global scale sqrt(mean per-pixel variance)."""
+    """Per-pixel train mean (in [0, 1] units) and the scale sqrt(mean per-pixel variance)."""
     key = (source, dataset.name, str(home.resolve_home(data_dir)))
     if key not in _STATS_CACHE:
         images, _ = _read(dataset, "train", data_dir, raw_dir, source)

@@ -13,7 +13,7 @@ class TfdsUnavailableError(ImportError):
 
 
 def available():
-    """Whether tensorflow-datasets and TensorFlow are installed (checked without importing them)."""
+    """Whether tensorflow-datasets and TensorFlow are installed (found, not imported)."""
     for name in ("tensorflow_datasets", "tensorflow"):
         try:
             if importlib.util.find_spec(name) is None:
