@@ -358,14 +358,11 @@ def test_missing_download_is_a_dataset_not_found_error(served_mnist, tmp_path):
 # ---------------------------------------------------------------- without TensorFlow
 
 _WITHOUT_TENSORFLOW = """
-import importlib.abc, sys
+import sys
 
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "tensorflow_datasets"):
-            raise ImportError(f"No module named {name!r} (blocked)")
-
-sys.meta_path.insert(0, Block())
+# As if they were not installed: `import tensorflow` raises ImportError and
+# importlib.util.find_spec("tensorflow") returns None.
+sys.modules["tensorflow"] = sys.modules["tensorflow_datasets"] = None
 import numpy as np
 import aekeras
 
@@ -376,7 +373,10 @@ try:
     aekeras.datasets.load_mnist("test", source="tfds")
 except ImportError as error:
     print("tfds:", error)
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "tensorflow_datasets"))
+loaded = sorted(
+    m for m, module in sys.modules.items()
+    if m.split(".")[0] in ("tensorflow", "tensorflow_datasets") and module is not None
+)
 print("loaded:", loaded)
 """
 
