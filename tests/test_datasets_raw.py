@@ -38,8 +38,8 @@ def raw_data():
     folder = os.environ.get(datasets.RAW_DATA_ENV)
     if not folder:
         pytest.skip(
-            "AEKERAS_RAW_DATA is not set: these tests copy the raw MNIST files from "
-            "that folder (see data/README.md)"
+            "AEKERAS_RAW_DATA is not set: these tests read the raw MNIST and "
+            "Fashion-MNIST files from that folder (see data/README.md)"
         )
     return Path(folder)
 
