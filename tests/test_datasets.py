@@ -1,20 +1,22 @@
-"""Tests for aekeras.datasets: loaders, standardisation, face patches, fail-fast errors."""
+"""Tests for aekeras.datasets: MNIST-family and Olivetti loaders, configuration, failing fast.
 
-import os
-import time
+The loaders find the offline raw files only through `AEKERAS_RAW_DATA`
+(see data/README.md); without it they download. Prepared data goes to the
+default data home (the repository's data/ folder), so each dataset is
+prepared once and later runs reuse it. The raw (no TensorFlow) path is
+tested in test_datasets_raw.py, face patches in test_datasets_face_patches.py.
+"""
+
+import threading
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
-import threadpoolctl
 
 from aekeras import datasets
-
-# The offline copy of the raw files on the course's build machines. Used when
-# AEKERAS_RAW_DATA is not already set; prepared data goes to the default data
-# home (the repository's data/ folder), so TFDS prepares each dataset once
-# (about 20 s) and later runs reuse it.
-SHARED_RAW_DATA = Path("/work/shared/datasets")
+from aekeras.datasets import probe
+from aekeras.datasets import tfds
 
 IDX_FILES = [
     "train-images-idx3-ubyte.gz",
@@ -22,38 +24,12 @@ IDX_FILES = [
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _raw_data():
-    with pytest.MonkeyPatch.context() as mp:
-        if not os.environ.get(datasets.RAW_DATA_ENV) and SHARED_RAW_DATA.is_dir():
-            mp.setenv(datasets.RAW_DATA_ENV, str(SHARED_RAW_DATA))
-        yield
+PROXY_VARIABLES = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"]
 
 
 @pytest.fixture(scope="module")
 def mnist_train():
     return datasets.load_mnist("train")
-
-
-@pytest.fixture(scope="module")
-def patches():
-    return datasets.load_face_patches(n_train=6000, n_test=2000, seed=0)
-
-
-def pca_test_error(x_train, x_test, k=30):
-    """Mean per-patch sum of squared error of a k-component PCA fitted on x_train."""
-    # One BLAS thread: on a small shared machine, OpenBLAS threads competing
-    # with TensorFlow's make these products several times slower.
-    with threadpoolctl.threadpool_limits(1, user_api="blas"):
-        mean = x_train.mean(axis=0)
-        centred = x_train - mean
-        _, vectors = np.linalg.eigh((centred.T @ centred).astype(np.float64))
-        top = vectors[:, -k:].astype(np.float32)  # eigenvectors of the k largest eigenvalues
-        centred = x_test - mean
-        residual = (centred - centred @ top @ top.T).astype(np.float64)
-    return float(np.sum(residual**2, axis=1).mean())
 
 
 # ---------------------------------------------------------------- MNIST family
@@ -127,6 +103,12 @@ def test_bad_split_is_a_value_error(loader):
         loader("validation")
 
 
+@pytest.mark.parametrize("loader", [datasets.load_mnist, datasets.load_fashion_mnist])
+def test_bad_source_is_a_value_error(loader):
+    with pytest.raises(ValueError, match=r"'tfds', 'raw'.*Received: source='keras'"):
+        loader("train", source="keras")
+
+
 @pytest.mark.parametrize("n", [0, -5, 1.5, True, 60001])
 def test_bad_n_is_a_value_error(n):
     with pytest.raises(ValueError, match=rf"Received: n={n!r}"):
@@ -152,107 +134,12 @@ def test_olivetti_faces():
     assert mean_face[12:20, 12:20].mean() < mean_face[44:52, 12:20].mean() - 0.08
 
 
-# ---------------------------------------------------------------- face patches
-
-
-def test_face_patch_shapes_and_person_split(patches):
-    assert patches.x_train.shape == (6000, 625) and patches.x_train.dtype == np.float32
-    assert patches.x_test.shape == (2000, 625) and patches.x_test.dtype == np.float32
-    assert set(np.unique(patches.person_train)) == set(range(30))
-    assert set(np.unique(patches.person_test)) == set(range(30, 40))
-    # Every face is used equally often (within one).
-    counts = np.bincount(patches.params_train["image"], minlength=300)[:300]
-    assert counts.min() == 6000 // 300 and counts.max() == 6000 // 300
-
-
-def test_face_patch_standardisation(patches):
-    x = patches.x_train.astype(np.float64)
-    assert np.abs(x.mean(axis=0)).max() < 1e-4
-    assert x.var(axis=0).mean() == pytest.approx(1.0, abs=1e-4)
-    # Test patches use the train statistics: close to, not exactly, standard.
-    assert 0.7 < patches.x_test.var(axis=0).mean() < 1.3
-    images = patches.unstandardize(patches.x_test)
-    assert images.shape == (2000, 25, 25)
-    assert images.min() > -1e-4 and images.max() < 1 + 1e-4
-
-
-def test_face_patch_geometry_ranges(patches):
-    params = patches.params_train
-    angle, scale, center = params["angle"], params["scale"], params["center"]
-    assert -90 <= angle.min() < -85 and 85 < angle.max() <= 90
-    assert angle.std() == pytest.approx(180 / np.sqrt(12), rel=0.05)  # uniform
-    assert 1.4 <= scale.min() < 1.42 and 1.78 < scale.max() <= 1.8
-    # The rotated square of sample points lies inside the 64x64 image.
-    radians = np.deg2rad(angle)
-    half = 0.5 * 25 * scale * (24 / 25) * (np.abs(np.cos(radians)) + np.abs(np.sin(radians)))
-    assert np.all(center - half[:, None] >= -1e-9)
-    assert np.all(center + half[:, None] <= 63 + 1e-9)
-
-
-def test_face_patch_rotation_is_exact():
-    faces = np.random.default_rng(0).random((1, 64, 64)).astype(np.float32)
-
-    def patch(angle):
-        params = {
-            "image": np.array([0]),
-            "angle": np.array([angle]),
-            "scale": np.array([1.6]),
-            "center": np.array([[31.5, 30.0]]),
-        }
-        return datasets._extract_patches(faces, params, size=25)[0]
-
-    np.testing.assert_allclose(patch(90.0), np.rot90(patch(0.0)), atol=1e-5)
-    np.testing.assert_allclose(patch(-90.0), np.rot90(patch(0.0), -1), atol=1e-5)
-
-
-def test_face_patches_are_deterministic(patches):
-    again = datasets.load_face_patches(n_train=6000, n_test=2000, seed=0)
-    np.testing.assert_array_equal(again.x_train, patches.x_train)
-    np.testing.assert_array_equal(again.x_test, patches.x_test)
-    other = datasets.load_face_patches(n_train=6000, n_test=2000, seed=1)
-    assert not np.allclose(other.x_train, patches.x_train)
-    # The test patches of a seed do not depend on the number of train patches.
-    fewer = datasets.load_face_patches(n_train=3000, n_test=2000, seed=0)
-    np.testing.assert_allclose(
-        fewer.unstandardize(fewer.x_test), patches.unstandardize(patches.x_test), atol=1e-5
-    )
-
-
-def test_pca_error_on_held_out_people_matches_the_paper_setting(patches):
-    # Hinton & Salakhutdinov report 135 for 30-component PCA; this
-    # construction gives about 148 with 30000 training patches.
-    error = pca_test_error(patches.x_train, patches.x_test)
-    assert 135 < error < 160
-    aligned = datasets.load_face_patches(
-        n_train=6000, n_test=2000, seed=0, angle_range=(0.0, 0.0)
-    )
-    # Without rotation the set is far easier for PCA.
-    assert pca_test_error(aligned.x_train, aligned.x_test) < error - 10
-
-
-@pytest.mark.parametrize(
-    "kwargs, pattern",
-    [
-        ({"n_train": 0}, r"Received: n_train=0"),
-        ({"n_test": 2.5}, r"Received: n_test=2.5"),
-        ({"size": 1}, r"Received: size=1"),
-        ({"seed": "zero"}, r"Received: seed='zero'"),
-        ({"angle_range": (90, -90)}, r"Received: angle_range=\(90, -90\)"),
-        ({"scale_range": (1.4, 3.0)}, r"Received: scale_range=\(1.4, 3.0\)"),
-        ({"scale_range": (0.0, 1.0)}, r"Received: scale_range=\(0.0, 1.0\)"),
-    ],
-)
-def test_face_patch_bad_arguments(kwargs, pattern):
-    with pytest.raises(ValueError, match=pattern):
-        datasets.load_face_patches(**kwargs)
-
-
 # ---------------------------------------------------------------- configuration
 
 
 def test_data_home_default_and_override(monkeypatch, tmp_path):
     monkeypatch.delenv(datasets.DATA_HOME_ENV, raising=False)
-    repo_data = Path(datasets.__file__).resolve().parents[1] / "data"
+    repo_data = Path(datasets.__file__).resolve().parents[2] / "data"
     assert datasets.data_home() == repo_data  # a source checkout with data/README.md
     monkeypatch.setenv(datasets.DATA_HOME_ENV, str(tmp_path))
     assert datasets.data_home() == tmp_path
@@ -274,41 +161,67 @@ def test_raw_data_dir(monkeypatch, tmp_path):
 
 @pytest.fixture
 def nothing_available(monkeypatch, tmp_path):
-    """An empty raw folder, an empty data home, and no network."""
+    """An empty raw folder, an empty data home, no network; records the probed URLs."""
     raw = tmp_path / "raw"
     raw.mkdir()
     monkeypatch.setenv(datasets.RAW_DATA_ENV, str(raw))
     monkeypatch.setenv(datasets.DATA_HOME_ENV, str(tmp_path / "home"))
-    monkeypatch.setattr(datasets, "_host_reachable", lambda url, timeout=None: False)
-    return raw
+    probed = []
+
+    def unreachable(url, timeout=probe.PROBE_TIMEOUT):
+        probed.append(url)
+        return False
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the loader went past the failed reachability check")
+
+    monkeypatch.setattr(probe, "host_reachable", unreachable)
+    # Failing fast means: no download attempt, and no TensorFlow import.
+    monkeypatch.setattr(keras.utils, "get_file", must_not_run)
+    monkeypatch.setattr(tfds, "_import_tfds", must_not_run)
+    return raw, probed
+
+
+MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+OLIVETTI_URL = "https://ndownloader.figshare.com/"
 
 
 @pytest.mark.parametrize(
-    "load, files",
+    "load, kwargs, files, url",
     [
-        (datasets.load_mnist, IDX_FILES),
-        (datasets.load_fashion_mnist, IDX_FILES),
-        (datasets.load_olivetti, ["olivetti_py3.pkz"]),
-        (datasets.load_face_patches, ["olivetti_py3.pkz"]),
+        *[
+            (datasets.load_mnist, {"source": s}, IDX_FILES, MNIST_URL)
+            for s in (None, "tfds", "raw")
+        ],
+        *[
+            (datasets.load_fashion_mnist, {"source": s}, IDX_FILES, FASHION_URL)
+            for s in (None, "tfds", "raw")
+        ],
+        (datasets.load_olivetti, {}, ["olivetti_py3.pkz"], OLIVETTI_URL),
+        (datasets.load_face_patches, {}, ["olivetti_py3.pkz"], OLIVETTI_URL),
     ],
 )
-def test_missing_data_fails_fast_with_instructions(nothing_available, load, files):
-    start = time.perf_counter()
+def test_missing_data_fails_fast_with_instructions(nothing_available, load, kwargs, files, url):
+    _, probed = nothing_available
     with pytest.raises(datasets.DatasetNotFoundError) as info:
-        load()
-    assert time.perf_counter() - start < 10
+        load(**kwargs)
+    # One bounded probe of the download host decided it.
+    assert len(probed) == 1 and probed[0].startswith(url)
     message = str(info.value)
-    assert "AEKERAS_RAW_DATA=" in message
+    assert "AEKERAS_RAW_DATA=" in message and url.rstrip("/") in message
     for name in files:
         assert name in message
     assert isinstance(info.value, FileNotFoundError)
 
 
-def test_partial_raw_folder_lists_the_missing_files(nothing_available):
-    (nothing_available / "mnist").mkdir()
-    (nothing_available / "mnist" / IDX_FILES[0]).write_bytes(b"")
+@pytest.mark.parametrize("source", ["tfds", "raw"])
+def test_partial_raw_folder_lists_the_missing_files(nothing_available, source):
+    raw, _ = nothing_available
+    (raw / "mnist").mkdir()
+    (raw / "mnist" / IDX_FILES[0]).write_bytes(b"")
     with pytest.raises(datasets.DatasetNotFoundError, match="Missing from .*mnist") as info:
-        datasets.load_mnist()
+        datasets.load_mnist(source=source)
     missing_part = str(info.value).split("Missing from")[1]
     assert IDX_FILES[0] not in missing_part
     assert all(name in missing_part for name in IDX_FILES[1:])
@@ -320,12 +233,73 @@ def test_explicit_missing_raw_dir_is_named(nothing_available, tmp_path):
         datasets.load_olivetti(raw_dir=missing)
 
 
-def test_probe_gives_up_quickly(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "all_proxy"):
+@pytest.fixture
+def no_proxy(monkeypatch):
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
-    start = time.perf_counter()
-    # A closed local port and a non-routable documentation address (TEST-NET-1).
-    assert not datasets._host_reachable("http://127.0.0.1:9/", timeout=0.5)
-    assert not datasets._host_reachable("http://192.0.2.1/", timeout=0.5)
-    assert time.perf_counter() - start < 4
+
+
+@pytest.fixture
+def hanging_connection(monkeypatch):
+    """Replaces socket.create_connection by one that hangs until the test ends.
+
+    Yields the list of (address, timeout) it was called with, and an event
+    set if a call ever returned (it must not, while the test runs).
+    """
+    calls, returned, release = [], threading.Event(), threading.Event()
+
+    def hang(address, timeout=None, *args, **kwargs):
+        calls.append((address, timeout))
+        release.wait(600)
+        returned.set()
+        raise OSError("released")
+
+    monkeypatch.setattr(probe.socket, "create_connection", hang)
+    joins = []
+
+    class RecordingThread(threading.Thread):
+        def join(self, timeout=None):
+            joins.append(timeout)
+            super().join(timeout)
+
+    monkeypatch.setattr(probe.threading, "Thread", RecordingThread)
+    yield calls, joins, returned
+    release.set()
+
+
+def test_probe_gives_up_on_a_hanging_host(no_proxy, hanging_connection):
+    calls, joins, returned = hanging_connection
+    assert not probe.host_reachable("https://data.example.org/mnist/", timeout=0.2)
+    # The probe returned while the connection attempt still hangs: it does not
+    # wait for it, only for its own bound, the timeout it passed to the socket
+    # plus one second for name resolution.
+    assert not returned.is_set()
+    assert calls == [(("data.example.org", 443), 0.2)]
+    assert joins == [pytest.approx(1.2)]
+
+
+def test_probe_connects_to_the_proxy(no_proxy, monkeypatch, hanging_connection):
+    calls, _, _ = hanging_connection
+    monkeypatch.setenv("http_proxy", "http://proxy.example.org:3128")
+    assert not probe.host_reachable("http://data.example.org/fashion/", timeout=0.1)
+    assert calls == [(("proxy.example.org", 3128), 0.1)]
+
+
+def test_probe_default_timeout_is_a_few_seconds(no_proxy, hanging_connection):
+    calls, joins, _ = hanging_connection
+    probe.host_reachable("http://data.example.org/")
+    assert calls[0][1] == datasets.PROBE_TIMEOUT <= 5
+    assert joins == [datasets.PROBE_TIMEOUT + 1.0]
+
+
+def test_probe_on_real_sockets(no_proxy):
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert probe.host_reachable(f"http://127.0.0.1:{port}/", timeout=5.0)
+    # The port is closed now: refused at once.
+    assert not probe.host_reachable(f"http://127.0.0.1:{port}/", timeout=5.0)

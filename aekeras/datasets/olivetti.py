@@ -1,0 +1,87 @@
+"""The Olivetti faces, read through scikit-learn: `load_olivetti`."""
+
+import numpy as np
+
+from aekeras.datasets import home
+from aekeras.datasets import probe
+from aekeras.datasets.errors import DatasetNotFoundError
+
+_OLIVETTI_FILE = "olivetti_py3.pkz"
+_OLIVETTI_URL = "https://ndownloader.figshare.com/files/5976027"
+
+# In-process cache of the arrays; the loader returns copies.
+_CACHE = {}
+
+
+def read_olivetti(data_dir, raw_dir):
+    """Returns the cached Olivetti images (400, 64, 64) float32 and person ids (400,)."""
+    cache_dir = home.resolve_home(data_dir) / "scikit_learn_data"
+    key = str(cache_dir)
+    if key in _CACHE:
+        return _CACHE[key]
+    if (cache_dir / _OLIVETTI_FILE).is_file():
+        sklearn_home, download = cache_dir, False
+    else:
+        raw = home.resolve_raw(raw_dir)
+        raw_home = raw / "scikit_learn_data" if raw is not None else None
+        if raw_home is not None and (raw_home / _OLIVETTI_FILE).is_file():
+            sklearn_home, download = raw_home, False
+        elif probe.host_reachable(_OLIVETTI_URL):
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            sklearn_home, download = cache_dir, True
+        else:
+            message = home.not_found_message(
+                "The Olivetti faces dataset",
+                "scikit_learn_data",
+                (_OLIVETTI_FILE,),
+                cache_dir,
+                _OLIVETTI_URL,
+            )
+            if raw_home is not None:
+                message += f" Missing from {raw_home}: {_OLIVETTI_FILE}."
+            raise DatasetNotFoundError(message)
+
+    from sklearn.datasets import fetch_olivetti_faces
+
+    bunch = fetch_olivetti_faces(data_home=str(sklearn_home), download_if_missing=download)
+    images = np.ascontiguousarray(bunch.images, dtype=np.float32)
+    ids = np.asarray(bunch.target, dtype=np.int64)
+    images.setflags(write=False)
+    ids.setflags(write=False)
+    _CACHE[key] = (images, ids)
+    return images, ids
+
+
+def load_olivetti(*, data_dir=None, raw_dir=None):
+    """Loads the Olivetti faces: 400 upright 64x64 faces of 40 people, 10 each.
+
+    Read through scikit-learn's `fetch_olivetti_faces` from
+    `<data_home()>/scikit_learn_data`, else from
+    `<raw folder>/scikit_learn_data/olivetti_py3.pkz`, else downloaded (into
+    `<data_home()>/scikit_learn_data`). Fails fast when none is possible.
+
+    Args:
+        data_dir: overrides `data_home()`.
+        raw_dir: overrides the `AEKERAS_RAW_DATA` folder.
+
+    Returns:
+        `(images, person_ids)`: float32 `(400, 64, 64)` in `[0, 1]`, and int64
+        `(400,)` ids 0-39, images of one person being contiguous.
+
+    Raises:
+        DatasetNotFoundError: when the data is neither cached, nor given as a
+            raw file, nor downloadable.
+
+    Example:
+
+    >>> faces, ids = load_olivetti()
+    >>> faces.shape, ids[:12]
+    ((400, 64, 64), array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]))
+
+    Reference:
+        Samaria and Harter, "Parameterisation of a stochastic model for human
+        face identification", IEEE Workshop on Applications of Computer
+        Vision (1994).
+    """
+    images, ids = read_olivetti(data_dir, raw_dir)
+    return images.copy(), ids.copy()
