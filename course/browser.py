@@ -1,5 +1,7 @@
 """Headless Chromium driven over the DevTools protocol: what a page loads, shows and reports.
 
+Usage: python course/browser.py build/course   # checks every page of a rendered course
+
 Used by the site tests and by `check_jupyterlab.py`. It needs a Chromium
 binary (Debian: `apt-get install chromium`; or set `CHROMIUM=/path/to/it`)
 and the `websocket-client` package (installed with JupyterLab).
@@ -9,12 +11,14 @@ and the `websocket-client` package (installed with JupyterLab).
         report = page.report()   # errors, requests, images, math
 """
 
+import argparse
 import base64
 import itertools
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -260,3 +264,50 @@ def deck_slides(page):
     """Every slide of the reveal.js deck open in `page`: position, height and screen height."""
     page.wait_for("window.Reveal && Reveal.isReady()", timeout=30)
     return page.evaluate(DECK_SLIDES)
+
+
+def check_folder(folder):
+    """Opens every page of a rendered course; returns (problems, notes) as lists of lines."""
+    problems, notes = [], []
+    pages = sorted(Path(folder).glob("*.html"))
+    if not pages:
+        return [f"no HTML pages. Received: folder={folder}"], notes
+    with Chromium() as chromium:
+        for path in pages:
+            page = chromium.open(path.resolve().as_uri())
+            report = page.report()
+            found = [
+                *report["errors"],
+                *(f"loads from another host: {url}" for url in foreign_requests(report["requests"])),
+                *(f"image not shown: {image['src']}" for image in report["images"] if not image["width"]),
+                *(f"TeX left untypeset: {text!r}" for text in report["rawTex"]),
+            ]
+            if report["mathjax"] is not True or report["mathErrors"]:
+                found.append(f"MathJax did not finish cleanly: {report['mathErrors']} errors")
+            problems += [f"{path.name}: {line}" for line in found]
+            summary = f"{path.name}: {len(report['images'])} figures, {report['math']} formulas"
+            if path.name.endswith(".slides.html"):
+                deck = deck_slides(page)
+                tall = [s for s in deck if s["height"] > s["screen"]]
+                summary += f", {len(deck)} slides"
+                notes += [f"{path.name}: slide {s['h']}.{s['v']} is {s['height']}px tall (screen {s['screen']}px): "
+                          f"{s['text'][:50]!r}" for s in tall]
+            print(summary + ("" if found else ", no problems"), flush=True)
+            page.close()
+    return problems, notes
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path, help="a folder written by course/build.py")
+    args = parser.parse_args(argv)
+    problems, notes = check_folder(args.folder)
+    for line in notes:
+        print(f"note: {line}")
+    for line in problems:
+        print(f"FAILED: {line}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

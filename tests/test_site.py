@@ -181,3 +181,18 @@ def test_rendered_folder_is_small_enough_to_share(lecture_site):
     size = build.folder_size(lecture_site)
     assert size < 10 * 2**20, f"{size / 2**20:.1f} MiB"
     assert not (lecture_site / "mathjax" / "localization").exists()
+
+
+def test_folder_check_passes_a_built_course_and_flags_what_loads_from_elsewhere(executed_site, tmp_path):
+    problems, notes = browser.check_folder(executed_site)
+    assert problems == [] and notes == []
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    # A script from another host (here a closed local port, so nothing leaves the machine) and a missing image.
+    (bad / "page.html").write_text(
+        '<!doctype html><html><body><script src="http://127.0.0.1:9/x.js"></script>'
+        '<img src="missing.png"></body></html>'
+    )
+    problems, _ = browser.check_folder(bad)
+    assert any("loads from another host: http://127.0.0.1:9/x.js" in line for line in problems), problems
+    assert any("image not shown" in line for line in problems), problems
