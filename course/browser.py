@@ -198,7 +198,9 @@ class Page:
             {"expression": expression, "awaitPromise": True, "returnByValue": True, "timeout": timeout * 1000},
         )
         if "exceptionDetails" in result:
-            raise RuntimeError(f"JavaScript failed: {result['exceptionDetails'].get('text')}. Received: {expression[:200]}")
+            raise RuntimeError(
+                f"JavaScript failed: {result['exceptionDetails'].get('text')}. Received: {expression[:200]}"
+            )
         return result["result"].get("value")
 
     def wait_for(self, expression, timeout=60, interval=0.25):
@@ -290,8 +292,11 @@ def check_folder(folder):
                 deck = deck_slides(page)
                 tall = [s for s in deck if s["height"] > s["screen"]]
                 summary += f", {len(deck)} slides"
-                notes += [f"{path.name}: slide {s['h']}.{s['v']} is {s['height']}px tall (screen {s['screen']}px): "
-                          f"{s['text'][:50]!r}" for s in tall]
+                notes += [
+                    f"{path.name}: slide {s['h']}.{s['v']} is {s['height']}px tall (screen {s['screen']}px): "
+                    f"{s['text'][:50]!r}"
+                    for s in tall
+                ]
             print(summary + ("" if found else ", no problems"), flush=True)
             page.close()
     return problems, notes

@@ -57,8 +57,8 @@ REVEAL_KEEP = (
 
 # What aekeras.notebook.setup prints first, e.g.
 # "Keras 3.12.0, backend tensorflow, device: CPU (2 cores)".
-SETUP_LINE = re.compile(r"^Keras (?P<keras>\S+), backend (?P<backend>\w+), device: (?P<device>.+)$", re.M)
-RUN_TIME_LINE = re.compile(r"^Run time:\s*(?P<text>.+?)\s*$", re.M)
+SETUP_LINE = re.compile(r"^Keras (?P<keras>\S+), backend (?P<backend>\w+), device: (?P<device>.+)$", re.MULTILINE)
+RUN_TIME_LINE = re.compile(r"^Run time:\s*(?P<text>.+?)\s*$", re.MULTILINE)
 
 
 def package_folder(module, what):

@@ -99,9 +99,8 @@ def check(notebook, screenshot=None, timeout=180):
     """Runs the check; returns a list of problems (empty when the path works)."""
     problems = []
     port, token = free_port(), secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="aekeras-lab-") as root:
+    with tempfile.TemporaryDirectory(prefix="aekeras-lab-") as root, open(Path(root) / "jupyterlab.log", "w") as log:
         shutil.copy2(notebook, Path(root) / notebook.name)
-        log = open(Path(root) / "jupyterlab.log", "w")
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
@@ -156,7 +155,6 @@ def check(notebook, screenshot=None, timeout=180):
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-            log.close()
             if problems:
                 print("JupyterLab's log:\n" + (Path(root) / "jupyterlab.log").read_text()[-3000:], file=sys.stderr)
     return problems

@@ -36,7 +36,7 @@ SCREEN_LINES = 21.0
 CHARS_PER_LINE = 80
 FIGURE_LINES = 11.0  # a figure returned by aekeras.plots or a Matplotlib Figure, as shown on a slide
 
-FIGURE_CALL = re.compile(r"(aekeras\.plots\.\w+\(|^\s*fig\s*$|\bFigure\()", re.M)
+FIGURE_CALL = re.compile(r"(aekeras\.plots\.\w+\(|^\s*fig\s*$|\bFigure\()", re.MULTILINE)
 
 
 def markdown_lines(source):
@@ -148,7 +148,7 @@ def apply(nb):
     if nb.metadata.get("rise") != RISE:
         nb.metadata["rise"] = nbformat.NotebookNode(RISE)
         changed += 1
-    for cell, kind in zip(nb.cells, slide_types(nb)):
+    for cell, kind in zip(nb.cells, slide_types(nb), strict=True):
         if cell.metadata.get("slideshow", {}).get("slide_type") != kind:
             cell.metadata.setdefault("slideshow", nbformat.NotebookNode())["slide_type"] = kind
             changed += 1

@@ -35,7 +35,9 @@ def fixture_notebook(path):
             "- typeset $\\Omega(h) = \\lambda \\sum_i |h_i|$;\n- show a figure.\n\n"
             "Run time: about 10 s on a 2-core laptop CPU (default settings)."
         ),
-        nbformat.v4.new_code_cell("import aekeras\nfrom matplotlib.figure import Figure\n\ninfo = aekeras.notebook.setup(seed=0)"),
+        nbformat.v4.new_code_cell(
+            "import aekeras\nfrom matplotlib.figure import Figure\n\ninfo = aekeras.notebook.setup(seed=0)"
+        ),
         nbformat.v4.new_markdown_cell("## 1. The loss\n\n$$z = f(x) = E_\\eta(x)$$"),
         nbformat.v4.new_code_cell("fig = Figure(figsize=(3, 2))\nfig.subplots().plot([0, 1], [1, 0])\nfig"),
         nbformat.v4.new_code_cell("assert info['seed'] == 0"),
