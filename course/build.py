@@ -1,28 +1,163 @@
-"""Execute the lecture notebooks and render them as HTML pages with an index.
+"""Execute the lecture notebooks and render the course: pages, slide decks and an index.
 
-Usage: python course/build.py [--output build/course] course/01_*.ipynb ...
+Usage: python course/build.py [--output build/course] [--no-execute] course/01_*.ipynb ...
 (`python3 tasks.py lectures` runs it in the project's environment.)
+
+The output folder works offline and can be zipped and opened anywhere:
+
+    index.html                  front page: goals, run time, backend, links, assignments
+    01_autoencoders.html        each lecture as a page, linked to the previous and next one
+    01_autoencoders.slides.html each lecture as a reveal.js deck (the notebook's slide metadata)
+    notebooks/01_*.ipynb        the notebooks as executed for these pages
+    mathjax/, reveal.js/        MathJax 2.7 (from jupyter-server-mathjax) and reveal.js
+                                (from sphinx-revealjs), copied from the environment
+
+`--no-execute` renders the notebooks as they are (with the outputs they
+hold), e.g. to check the site's layout without running the lectures.
 """
 
 import argparse
-import html
+import datetime
+import importlib.util
+import re
+import shutil
 import sys
 import time
 from pathlib import Path
 
+import jinja2
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from nbconvert import HTMLExporter
+from nbconvert import HTMLExporter, SlidesExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "site" / "templates"
+SHARED = TEMPLATES / "shared"  # macros of both templates, and the index page
+STYLESHEET = HERE / "site" / "course.css"
+ASSIGNMENTS = HERE / "assignments" / "source"
+
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+REVEAL_PREFIX = "reveal.js"
+# Parts of the packages' folders the pages never load (MathJax's translations,
+# its SVG fonts and accessibility explorer; reveal.js's sources and ES modules).
+MATHJAX_SKIP = ("localization", "extensions/a11y", "jax/output/SVG")
+REVEAL_KEEP = (
+    "LICENSE",
+    "dist/reveal.js",
+    "dist/reveal.css",
+    "dist/reset.css",
+    "dist/theme/white.css",
+    "dist/theme/fonts/source-sans-pro/LICENSE",
+    "dist/theme/fonts/source-sans-pro/source-sans-pro.css",
+    "dist/theme/fonts/source-sans-pro/*.woff",
+    "plugin/notes/notes.js",
+)
+
+# What aekeras.notebook.setup prints first, e.g.
+# "Keras 3.12.0, backend tensorflow, device: CPU (2 cores)".
+SETUP_LINE = re.compile(r"^Keras (?P<keras>\S+), backend (?P<backend>\w+), device: (?P<device>.+)$", re.MULTILINE)
+RUN_TIME_LINE = re.compile(r"^Run time:\s*(?P<text>.+?)\s*$", re.MULTILINE)
 
 
-def _title(nb, fallback):
+def package_folder(module, what):
+    """Folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            f"The course build copies {what} from the package `{module}`, which is not installed. "
+            "Install the course extra: pip install -e '.[course]'"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def copy_assets(output):
+    """Copies MathJax, reveal.js and the stylesheet into `output`; returns the bytes copied."""
+    mathjax = package_folder("jupyter_server_mathjax", "MathJax") / "static"
+    reveal = package_folder("sphinx_revealjs", "reveal.js") / "_static" / "revealjs"
+    target = output / "mathjax"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        mathjax,
+        target,
+        ignore=lambda folder, names: [
+            n for n in names if (Path(folder) / n).relative_to(mathjax).as_posix() in MATHJAX_SKIP
+        ],
+    )
+    target = output / REVEAL_PREFIX
+    if target.exists():
+        shutil.rmtree(target)
+    for pattern in REVEAL_KEEP:
+        matches = sorted(reveal.glob(pattern))
+        if not matches:
+            raise FileNotFoundError(f"reveal.js file missing from sphinx-revealjs. Received: pattern={pattern!r}")
+        for source in matches:
+            dest = target / source.relative_to(reveal)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
+    shutil.copy2(STYLESHEET, output / STYLESHEET.name)
+    return folder_size(output / "mathjax") + folder_size(output / REVEAL_PREFIX)
+
+
+def folder_size(folder):
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+def title(nb, fallback):
+    """The first level-1 Markdown heading of the notebook."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return fallback
+
+
+def learning_goals(nb):
+    """The Markdown list under the "Learning goals" paragraph of the first cell ("" if none)."""
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    lines = first.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip("*_ ").lower().startswith("learning goals")), None)
+    if start is None:
+        return ""
+    items = []
+    for line in lines[start + 1 :]:
+        if line.lstrip().startswith(("- ", "* ")) or (items and line.startswith(" ") and line.strip()):
+            items.append(line)
+        elif items or line.strip():
+            break
+    return "\n".join(items)
+
+
+def planned_time(nb):
+    """The notebook's own estimate, e.g. "about 4-5 min on a 2-core laptop CPU (default settings)."."""
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    match = RUN_TIME_LINE.search(first)
+    return match["text"] if match else ""
+
+
+def environment(nb):
+    """(keras, backend, device) from the output of `aekeras.notebook.setup`, or None."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                match = SETUP_LINE.search(output.get("text", ""))
+                if match:
+                    return match["keras"], match["backend"], match["device"].strip()
+    return None
+
+
+def recorded_seconds(nb):
+    """Seconds between the first and last cell execution recorded in the notebook, or None."""
+    stamps = []
+    for cell in nb.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        for key in ("iopub.execute_input", "shell.execute_reply"):
+            if key in timing:
+                stamps.append(datetime.datetime.fromisoformat(timing[key].replace("Z", "+00:00")))
+    return (max(stamps) - min(stamps)).total_seconds() if len(stamps) >= 2 else None
 
 
 def execute(path, timeout=900):
@@ -55,41 +190,139 @@ def execute(path, timeout=900):
     return nb, time.perf_counter() - start, error
 
 
+class Lecture:
+    """One notebook of the course and what the index says about it."""
+
+    def __init__(self, path, nb, seconds=None, error=None, executed=False):
+        self.path, self.nb, self.error, self.executed = path, nb, error, executed
+        self.stem = path.stem
+        self.title = title(nb, path.stem)
+        self.page = f"{self.stem}.html"
+        self.slides = f"{self.stem}.slides.html"
+        self.notebook = f"notebooks/{path.name}"
+        self.goals = learning_goals(nb)
+        self.planned = planned_time(nb)
+        self.environment = environment(nb)
+        self.seconds = seconds if seconds is not None else recorded_seconds(nb)
+
+    def facts(self):
+        """One line: how long it ran and on what."""
+        parts = []
+        if self.seconds is not None:
+            parts.append(f"ran in {self.seconds / 60:.1f} min")
+        elif self.planned:
+            parts.append(f"not executed in this build; run time {self.planned}")
+        if self.environment:
+            keras, backend, device = self.environment
+            parts.append(f"on {backend} (Keras {keras}), {device}")
+        return "; ".join(parts)
+
+
+def render(lectures, output):
+    """Writes each lecture's page, slide deck and notebook, with links between them."""
+    pages = HTMLExporter(
+        template_name="lecture",
+        extra_template_basedirs=[str(TEMPLATES)],
+        extra_template_paths=[str(SHARED)],
+        mathjax_url=MATHJAX_URL,
+    )
+    decks = SlidesExporter(
+        template_name="lecture_slides",
+        extra_template_basedirs=[str(TEMPLATES)],
+        extra_template_paths=[str(SHARED)],
+        mathjax_url=MATHJAX_URL,
+        reveal_url_prefix=REVEAL_PREFIX,
+        reveal_theme="white",
+    )
+    (output / "notebooks").mkdir(parents=True, exist_ok=True)
+    for i, lecture in enumerate(lectures):
+        course = {
+            "prev": vars_of(lectures[i - 1]) if i > 0 else None,
+            "next": vars_of(lectures[i + 1]) if i + 1 < len(lectures) else None,
+            "slides": lecture.slides,
+            "notebook": lecture.notebook,
+        }
+        resources = {"metadata": {"name": lecture.title}, "course": course}
+        body, _ = pages.from_notebook_node(lecture.nb, resources=resources)
+        (output / lecture.page).write_text(body, encoding="utf-8")
+        body, _ = decks.from_notebook_node(lecture.nb, resources={"metadata": {"name": lecture.title}})
+        (output / lecture.slides).write_text(body, encoding="utf-8")
+        nbformat.write(lecture.nb, output / lecture.notebook)
+
+
+def vars_of(lecture):
+    return {"page": lecture.page, "title": lecture.title}
+
+
+def assignments():
+    """Name, title, summary (HTML) and points of each nbgrader assignment under course/assignments/source/."""
+    found = []
+    for notebook in sorted(ASSIGNMENTS.glob("*/*.ipynb")):
+        nb = nbformat.read(notebook, as_version=4)
+        heading = next((c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), "")
+        paragraphs = heading.split("\n\n")
+        summary = paragraphs[1] if len(paragraphs) > 1 else ""
+        points = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in nb.cells)
+        found.append(
+            {
+                "name": notebook.parent.name,
+                "title": title(nb, notebook.stem),
+                "summary": markdown2html_mistune(summary),
+                "points": points,
+            }
+        )
+    return found
+
+
+def index_page(lectures):
+    """The course's front page, from templates/shared/course_index.html.j2."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(SHARED), autoescape=False)
+    for lecture in lectures:
+        lecture.goals_html = markdown2html_mistune(lecture.goals) if lecture.goals else ""
+    return env.get_template("course_index.html.j2").render(
+        lectures=lectures,
+        assignments=assignments(),
+        mathjax_url=MATHJAX_URL,
+        built=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+    )
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--output", type=Path, default=Path("build/course"))
+    parser.add_argument(
+        "--no-execute", action="store_true", help="render the notebooks as they are, without running them"
+    )
     args = parser.parse_args(argv)
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        parser.error(f"no such notebook. Received: notebooks={missing}")
     args.output.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter()
-    rows, failed = [], []
+    lectures, failed = [], []
     for i, path in enumerate(args.notebooks, 1):
+        if args.no_execute:
+            lectures.append(Lecture(path, nbformat.read(path, as_version=4)))
+            continue
         print(f"[{i}/{len(args.notebooks)}] executing {path.name}", flush=True)
         nb, seconds, error = execute(path.resolve())
-        page = args.output / (path.stem + ".html")
-        body, _ = exporter.from_notebook_node(nb)
-        page.write_text(body, encoding="utf-8")
-        status = "ok" if error is None else "FAILED"
-        print(f"  {status} in {seconds:.0f} s -> {page}", flush=True)
+        print(f"  {'ok' if error is None else 'FAILED'} in {seconds:.0f} s", flush=True)
         if error is not None:
             failed.append(path.name)
             print(str(error)[-2000:], file=sys.stderr)
-        rows.append((page.name, _title(nb, path.stem), seconds, status))
-    items = "\n".join(
-        f'<li><a href="{html.escape(name)}">{html.escape(title)}</a> '
-        f"<small>(executed in {seconds / 60:.1f} min, {status})</small></li>"
-        for name, title, seconds, status in rows
-    )
+        lectures.append(Lecture(path, nb, seconds, error, executed=True))
+    assets = copy_assets(args.output)
+    render(lectures, args.output)
     index = args.output / "index.html"
-    index.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>aekeras course</title></head>"
-        "<body><h1>aekeras: autoencoders in Keras 3</h1>"
-        "<p>Lectures, executed top to bottom with the default (CPU-friendly) settings.</p>"
-        f"<ol>{items}</ol></body></html>\n",
-        encoding="utf-8",
+    index.write_text(index_page(lectures), encoding="utf-8")
+    total = sum(lecture.seconds or 0 for lecture in lectures if lecture.executed)
+    size = folder_size(args.output)
+    if not args.no_execute:
+        print(f"\nAll lectures executed in {total / 60:.1f} min.")
+    print(
+        f"Wrote {len(lectures)} pages and slide decks, {size / 2**20:.1f} MiB in all "
+        f"({assets / 2**20:.1f} MiB of MathJax and reveal.js). Open {index.resolve()} in a browser."
     )
-    total = sum(r[2] for r in rows)
-    print(f"\nAll lectures executed in {total / 60:.1f} min. Open {index.resolve()} in a browser.")
     if failed:
         print(f"Failed: {', '.join(failed)}", file=sys.stderr)
         return 1

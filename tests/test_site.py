@@ -1,0 +1,200 @@
+"""The rendered course (course/build.py) as a reader sees it in headless Chromium.
+
+The real lectures are rendered without running them (CI runs them under
+nbval); a small notebook with a figure, math and the lectures' set-up cell is
+executed by the build to check what only an executed page shows.
+"""
+
+import html.parser
+import os
+import re
+import sys
+from pathlib import Path
+
+import keras
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "course"))
+import browser  # noqa: E402
+import build  # noqa: E402
+import slides  # noqa: E402
+
+LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
+pytestmark = pytest.mark.tensorflow_only  # renders and runs notebooks; one backend is enough
+
+
+def fixture_notebook(path):
+    """A short lecture: goals, the set-up cell, display math and a figure; slide metadata by the rules."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# Lecture 9: A fixture\n\nWhy it matters.\n\n**Learning goals**\n\n"
+            "- typeset $\\Omega(h) = \\lambda \\sum_i |h_i|$;\n- show a figure.\n\n"
+            "Run time: about 10 s on a 2-core laptop CPU (default settings)."
+        ),
+        nbformat.v4.new_code_cell(
+            "import aekeras\nfrom matplotlib.figure import Figure\n\ninfo = aekeras.notebook.setup(seed=0)"
+        ),
+        nbformat.v4.new_markdown_cell("## 1. The loss\n\n$$z = f(x) = E_\\eta(x)$$"),
+        nbformat.v4.new_code_cell("fig = Figure(figsize=(3, 2))\nfig.subplots().plot([0, 1], [1, 0])\nfig"),
+        nbformat.v4.new_code_cell("assert info['seed'] == 0"),
+    ]
+    slides.apply(nb)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lecture_site(tmp_path_factory):
+    output = tmp_path_factory.mktemp("site")
+    assert build.main(["--no-execute", "--output", str(output), *map(str, LECTURES)]) == 0
+    return output
+
+
+@pytest.fixture(scope="module")
+def executed_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fixture")
+    notebook = fixture_notebook(folder / "09_fixture.ipynb")
+    assert build.main(["--output", str(folder / "site"), str(notebook)]) == 0
+    return folder / "site"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if browser.find_chromium() is None:
+        message = "Chromium is not installed (Debian: apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with browser.Chromium() as instance:
+        yield instance
+
+
+class _Links(html.parser.HTMLParser):
+    """Every URL a page refers to, by tag: a/href, script/src, link/href, img/src."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("href", "src"):
+            if attrs.get(name) is not None:
+                self.found.append((tag, attrs[name]))
+
+
+def links(page):
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.found
+
+
+def test_index_is_the_course_front_page(lecture_site):
+    index = (lecture_site / "index.html").read_text(encoding="utf-8")
+    hrefs = [href for tag, href in links(lecture_site / "index.html") if tag == "a"]
+    for path in LECTURES:
+        nb = nbformat.read(path, as_version=4)
+        assert build.title(nb, None) in index
+        for target in (f"{path.stem}.html", f"{path.stem}.slides.html", f"notebooks/{path.name}"):
+            assert target in hrefs and (lecture_site / target).is_file(), target
+        goals = [line for line in build.learning_goals(nb).splitlines() if line.lstrip().startswith("- ")]
+        assert len(goals) >= 3, path.name
+        assert build.planned_time(nb) in index  # not executed here: the notebook's own estimate
+    for assignment in sorted((ROOT / "course" / "assignments" / "source").iterdir()):
+        assert f"<code>{assignment.name}</code>" in index
+
+
+def test_lecture_pages_link_to_the_index_and_their_neighbours(lecture_site):
+    pages = [f"{path.stem}.html" for path in LECTURES]
+    for i, page in enumerate(pages):
+        text = (lecture_site / page).read_text(encoding="utf-8")
+        hrefs = {href for tag, href in links(lecture_site / page) if tag == "a"}
+        assert "index.html" in hrefs and f"{LECTURES[i].stem}.slides.html" in hrefs
+        # one navigation bar above the lecture and one below it
+        assert re.findall(r'<a href="([^"]+)" rel="prev"', text) == ([pages[i - 1]] * 2 if i > 0 else [])
+        assert re.findall(r'<a href="([^"]+)" rel="next"', text) == ([pages[i + 1]] * 2 if i + 1 < len(pages) else [])
+        for href in hrefs:
+            if not re.match(r"^(https?:|#|mailto:)", href):
+                assert (lecture_site / href.split("#")[0]).exists(), (page, href)
+
+
+def test_pages_load_nothing_from_another_host(lecture_site):
+    pages = sorted(lecture_site.glob("*.html"))
+    assert len(pages) == 1 + 2 * len(LECTURES)
+    for page in pages:
+        for tag, url in links(page):
+            if tag in ("script", "link", "img"):
+                assert not re.match(r"^(https?:)?//", url), (page.name, url)
+                assert (lecture_site / url.split("?")[0]).is_file(), (page.name, url)
+
+
+@pytest.mark.parametrize("name", ["index", *[p.stem for p in LECTURES], *[f"{p.stem}.slides" for p in LECTURES]])
+def test_page_renders_offline_with_typeset_math(lecture_site, chromium, name):
+    page = chromium.open((lecture_site / f"{name}.html").as_uri())
+    report = page.report()
+    page.close()
+    assert report["errors"] == [] and report["failed"] == []
+    assert browser.foreign_requests(report["requests"]) == []
+    assert report["mathjax"] is True and report["math"] > 0
+    assert report["rawTex"] == [] and report["mathErrors"] == 0
+
+
+def test_executed_lecture_shows_its_figure_run_time_and_backend(executed_site, chromium):
+    page = chromium.open((executed_site / "09_fixture.html").as_uri())
+    report = page.report()
+    page.close()
+    assert report["errors"] == [] and browser.foreign_requests(report["requests"]) == []
+    assert len(report["images"]) == 1 and report["images"][0]["width"] > 0
+    assert report["math"] >= 2 and report["rawTex"] == []
+    index = (executed_site / "index.html").read_text(encoding="utf-8")
+    facts = re.search(r'<p class="facts">(.*?)</p>', index).group(1)
+    assert re.match(r"ran in \d+\.\d min; on \w+ \(Keras ", facts), facts
+    assert f"on {keras.backend.backend()} (Keras {keras.__version__})" in facts
+    executed = nbformat.read(executed_site / "notebooks" / "09_fixture.ipynb", as_version=4)
+    assert any(o.output_type == "execute_result" for o in executed.cells[3].outputs)
+
+
+def test_slide_deck_follows_the_slide_metadata(executed_site, chromium):
+    page = chromium.open((executed_site / "09_fixture.slides.html").as_uri())
+    deck = browser.deck_slides(page)
+    text = page.evaluate("document.querySelector('.reveal .slides').innerText")
+    fragments = page.evaluate("document.querySelectorAll('.reveal .fragment').length")
+    report = page.report()
+    page.close()
+    assert [(s["h"], s["v"]) for s in deck] == [(0, 0), (1, 0)]  # title, then "## 1. The loss"
+    assert "notebook.setup" not in text and "assert info" not in text  # skipped cells
+    assert fragments == 1  # the figure's code cell follows its explanation
+    assert all(s["height"] <= s["screen"] for s in deck), deck
+    assert report["errors"] == [] and browser.foreign_requests(report["requests"]) == []
+    assert report["math"] >= 1 and len(report["images"]) == 1 and report["images"][0]["width"] > 0
+
+
+def test_build_refuses_a_missing_notebook(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        build.main(["--output", str(tmp_path), str(tmp_path / "missing.ipynb")])
+    assert f"Received: notebooks=['{tmp_path / 'missing.ipynb'}']" in capsys.readouterr().err
+
+
+def test_rendered_folder_is_small_enough_to_share(lecture_site):
+    size = build.folder_size(lecture_site)
+    assert size < 10 * 2**20, f"{size / 2**20:.1f} MiB"
+    assert not (lecture_site / "mathjax" / "localization").exists()
+
+
+def test_folder_check_passes_a_built_course_and_flags_what_loads_from_elsewhere(executed_site, tmp_path):
+    problems, notes = browser.check_folder(executed_site)
+    assert problems == [] and notes == []
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    # A script from another host (here a closed local port, so nothing leaves the machine) and a missing image.
+    (bad / "page.html").write_text(
+        '<!doctype html><html><body><script src="http://127.0.0.1:9/x.js"></script>'
+        '<img src="missing.png"></body></html>'
+    )
+    problems, _ = browser.check_folder(bad)
+    assert any("loads from another host: http://127.0.0.1:9/x.js" in line for line in problems), problems
+    assert any("image not shown" in line for line in problems), problems
