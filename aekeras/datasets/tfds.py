@@ -1,6 +1,8 @@
 """MNIST and Fashion-MNIST through tensorflow-datasets (optional: needs TensorFlow)."""
 
+import contextlib
 import importlib.util
+import io
 import shutil
 
 import numpy as np
@@ -50,10 +52,11 @@ def read_split(dataset, split, home_dir, raw_dir):
         raw_files = raw.locate(dataset, tfds_dir, raw_dir)
 
     tfds = _import_tfds()
-    builder = tfds.builder(dataset.name, data_dir=str(tfds_dir))
+    with _quiet_tfds(tfds):
+        prepared = tfds.builder(dataset.name, data_dir=str(tfds_dir)).is_prepared()
     load_kwargs = {}
     scratch = None
-    if not builder.is_prepared():
+    if not prepared:
         folder, missing = raw_files or raw.locate(dataset, tfds_dir, raw_dir)
         # A download folder of its own: TFDS names extracted files after the
         # archive only, and MNIST and Fashion-MNIST share their file names, so
@@ -68,14 +71,17 @@ def read_split(dataset, split, home_dir, raw_dir):
                 manual_dir=str(folder)
             )
         load_kwargs["download_and_prepare_kwargs"] = prepare
-    loaded = tfds.load(
-        dataset.name,
-        split=split,
-        batch_size=-1,
-        as_supervised=True,
-        data_dir=str(tfds_dir),
-        **load_kwargs,
-    )
+    if scratch is not None:
+        print(f"Preparing {dataset.title} with tensorflow-datasets into {tfds_dir} (once)", flush=True)
+    with _quiet_tfds(tfds):
+        loaded = tfds.load(
+            dataset.name,
+            split=split,
+            batch_size=-1,
+            as_supervised=True,
+            data_dir=str(tfds_dir),
+            **load_kwargs,
+        )
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
         try:
@@ -84,3 +90,21 @@ def read_split(dataset, split, home_dir, raw_dir):
             pass
     images, labels = tfds.as_numpy(loaded)
     return np.ascontiguousarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int64)
+
+
+@contextlib.contextmanager
+def _quiet_tfds(tfds):
+    """While TFDS prepares and reads a dataset: no progress bars, no absl notices
+    ("Variant folder ... has no dataset_info.json") and none of its printed
+    "Downloading and preparing" lines. In a lecture they fill a screen; the
+    loader says in one line what it prepares. Errors still raise."""
+    from absl import logging as absl_logging  # a dependency of TensorFlow and TFDS
+
+    tfds.disable_progress_bar()
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        absl_logging.set_verbosity(verbosity)
