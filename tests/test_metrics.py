@@ -12,6 +12,7 @@ from aekeras.metrics import (
     mse,
     psnr,
     reconstruction_error,
+    sparsity_statistics,
 )
 
 
@@ -89,6 +90,39 @@ def test_batch_axis_required(fn):
 def test_psnr_invalid_data_range(bad):
     with pytest.raises(ValueError, match="Received: data_range="):
         psnr(np.zeros((1, 2)), np.zeros((1, 2)), data_range=bad)
+
+
+def test_sparsity_statistics_by_hand():
+    h = np.array(
+        [
+            [0.0, 0.5, -0.2, 0.005],
+            [0.0, 0.0, 0.3, -0.004],
+            [0.0, 1.0, 0.0, 0.0],
+        ]
+    )
+    stats = sparsity_statistics(h, threshold=0.01)
+    assert stats == pytest.approx(
+        {
+            "mean_abs": (0.5 + 0.2 + 0.005 + 0.3 + 0.004 + 1.0) / 12,
+            "mean_activation": (0.5 - 0.2 + 0.005 + 0.3 - 0.004 + 1.0) / 12,
+            "active_fraction": 4 / 12,  # |h| > 0.01: 0.5, -0.2, 0.3, 1.0
+            "dead_fraction": 2 / 4,  # units 0 and 3 never exceed the threshold
+        },
+        rel=1e-12,
+    )
+    assert all(type(v) is float for v in stats.values())
+    # Spatial activations are flattened to units; a higher threshold kills more units.
+    assert sparsity_statistics(h.reshape(3, 2, 2)) == stats
+    assert sparsity_statistics(h, threshold=0.4)["dead_fraction"] == 3 / 4
+
+
+def test_sparsity_statistics_errors():
+    with pytest.raises(ValueError, match=r"Received: h.shape=\(4,\)"):
+        sparsity_statistics(np.zeros(4))
+    with pytest.raises(ValueError, match=r"Received: h.shape=\(0, 3\)"):
+        sparsity_statistics(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="Received: threshold=-0.1"):
+        sparsity_statistics(np.zeros((2, 3)), threshold=-0.1)
 
 
 def _codes(n, seed, informative=True):

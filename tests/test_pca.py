@@ -84,8 +84,13 @@ def test_components_orthonormal_codes_decorrelated_and_signs_deterministic():
 def test_batch_size_gives_same_result():
     x = _data(n=50)
     pca = PCA(4).fit(x)
-    np.testing.assert_allclose(pca.encode(x, batch_size=7), pca.encode(x), atol=1e-6)
-    np.testing.assert_allclose(pca.reconstruct(x, batch_size=7), pca.reconstruct(x), atol=1e-6)
+    # float64 products over different chunks, rounded to float32: equal up to rounding.
+    z = pca.encode(x)
+    np.testing.assert_allclose(pca.encode(x, batch_size=7), z, rtol=1e-5, atol=1e-5 * np.abs(z).max())
+    x_hat = pca.reconstruct(x)
+    np.testing.assert_allclose(
+        pca.reconstruct(x, batch_size=7), x_hat, rtol=1e-5, atol=1e-5 * np.abs(x_hat).max()
+    )
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, "3", None, True])
@@ -106,7 +111,7 @@ def test_invalid_fit_inputs():
         PCA(1).fit(np.zeros((1, 4)))
     x = _data(n=20)
     x[3, 2, 1] = np.nan
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match=r"Received: x with 1 NaN and 0 infinite values, in examples \[3\]"):
         PCA(2).fit(x)
 
 
