@@ -115,10 +115,12 @@ class _LevelScheduler(keras.callbacks.Callback):
                 f"`{self.layers_property}`). Received: model={model!r}"
             )
         found = [
-            l for l in candidates if self.layer is None or l is self.layer or l.name == self.layer
+            layer
+            for layer in candidates
+            if self.layer is None or layer is self.layer or layer.name == self.layer
         ]
         if not found:
-            names = [l.name for l in candidates]
+            names = [layer.name for layer in candidates]
             raise ValueError(
                 f"The model has no layer to schedule among its `{self.layers_property}` "
                 f"{names}. Received: layer={self.layer!r}"
@@ -243,7 +245,7 @@ class SparsityMonitor(keras.callbacks.Callback):
             )
         if self.layer is None:
             return encoder
-        names = [l.name for l in encoder.layers]
+        names = [layer.name for layer in encoder.layers]
         if self.layer not in names:
             raise ValueError(
                 f"The encoder has no layer named {self.layer!r}; its layers "

@@ -73,9 +73,7 @@ class SparsityPenalty(ScheduledLayer):
         super().__init__(**kwargs)
         self.regularizer = regularizers_lib.get(regularizer)
         if self.regularizer is None:
-            raise ValueError(
-                "`SparsityPenalty` needs a regularizer. Received: regularizer=None"
-            )
+            raise ValueError("`SparsityPenalty` needs a regularizer. Received: regularizer=None")
         self.add_level(self.regularizer.strength, "strength")
         self.built = True
 
@@ -127,8 +125,7 @@ class DenseTranspose(keras.layers.Layer):
         super().__init__(**kwargs)
         if not isinstance(tied_to, keras.layers.Dense):
             raise ValueError(
-                "`tied_to` must be a keras.layers.Dense layer. "
-                f"Received: tied_to={tied_to!r}"
+                f"`tied_to` must be a keras.layers.Dense layer. Received: tied_to={tied_to!r}"
             )
         # Held outside Keras' attribute tracking: the kernel belongs to (and
         # is saved with) `tied_to`, not to this layer.
@@ -153,9 +150,7 @@ class DenseTranspose(keras.layers.Layer):
                 f"units of '{self._tied_to.name}'. Received: input_shape={input_shape}"
             )
         if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(in_units,), initializer="zeros", name="bias"
-            )
+            self.bias = self.add_weight(shape=(in_units,), initializer="zeros", name="bias")
 
     def call(self, inputs):
         outputs = ops.matmul(inputs, ops.transpose(self._tied_to.kernel))

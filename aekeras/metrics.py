@@ -19,8 +19,7 @@ def _check_pair(x, x_hat, min_ndim):
     if x.ndim < min_ndim or x.size == 0:
         expected = "(n_images, ...)" if min_ndim == 2 else "a non-empty array"
         raise ValueError(
-            f"`x` must be {expected} with at least one element. "
-            f"Received: x.shape={x.shape}"
+            f"`x` must be {expected} with at least one element. Received: x.shape={x.shape}"
         )
     return x, x_hat
 
@@ -311,8 +310,7 @@ class ReconstructionError(keras.metrics.Metric):
         true_shape = tuple(y_true.shape)
         pred_shape = tuple(y_pred.shape)
         if len(true_shape) != len(pred_shape) or any(
-            a is not None and b is not None and a != b
-            for a, b in zip(true_shape, pred_shape)
+            a is not None and b is not None and a != b for a, b in zip(true_shape, pred_shape)
         ):
             raise ValueError(
                 "`y_true` and `y_pred` must have the same shape. "
@@ -327,9 +325,7 @@ class ReconstructionError(keras.metrics.Metric):
             self.total.assign_add(ops.sum(sse))
             self.count.assign_add(ops.cast(ops.shape(sse)[0], self.dtype))
         else:
-            weight = ops.reshape(
-                ops.convert_to_tensor(sample_weight, dtype=self.dtype), (-1,)
-            )
+            weight = ops.reshape(ops.convert_to_tensor(sample_weight, dtype=self.dtype), (-1,))
             self.total.assign_add(ops.sum(weight * sse))
             self.count.assign_add(ops.sum(weight))
 

@@ -56,9 +56,7 @@ class Autoencoder(keras.Model):
         super().__init__(**kwargs)
         for name, part in (("encoder", encoder), ("decoder", decoder)):
             if not isinstance(part, keras.Model):
-                raise ValueError(
-                    f"`{name}` must be a keras.Model. Received: {name}={part!r}"
-                )
+                raise ValueError(f"`{name}` must be a keras.Model. Received: {name}={part!r}")
         code_shape = tuple(encoder.output_shape[1:])
         decoder_in = tuple(decoder.input_shape[1:])
         if code_shape != decoder_in:
@@ -183,12 +181,14 @@ class Autoencoder(keras.Model):
     @property
     def sparsity_layers(self):
         """The `aekeras.layers.SparsityPenalty` layers of the model, at any depth."""
-        return [l for l in _all_layers(self) if isinstance(l, SparsityPenalty)]
+        return [layer for layer in _all_layers(self) if isinstance(layer, SparsityPenalty)]
 
     @property
     def corruption_layers(self):
         """The corruption layers (`aekeras.corruption`) of the model, at any depth."""
-        return [l for l in _all_layers(self) if isinstance(l, corruption_lib.Corruption)]
+        return [
+            layer for layer in _all_layers(self) if isinstance(layer, corruption_lib.Corruption)
+        ]
 
     def get_config(self):
         return {
@@ -388,8 +388,7 @@ class DenseAutoencoder(_BuiltAutoencoder):
         """The architecture in the paper's notation, e.g. '784-1000-500-250-30'."""
         cfg = self._builder_config
         return "-".join(
-            str(n)
-            for n in [math.prod(cfg["input_shape"]), *cfg["hidden_units"], cfg["code_dim"]]
+            str(n) for n in [math.prod(cfg["input_shape"]), *cfg["hidden_units"], cfg["code_dim"]]
         )
 
 
@@ -459,7 +458,11 @@ class ConvAutoencoder(_BuiltAutoencoder):
         h = inputs
         for i, f in enumerate(filters):
             h = keras.layers.Conv2D(
-                f, kernel_size, strides=2, padding="same", activation=activation,
+                f,
+                kernel_size,
+                strides=2,
+                padding="same",
+                activation=activation,
                 name=f"encoder_conv_{i}",
             )(h)
         feature_shape = tuple(h.shape[1:])
@@ -473,15 +476,24 @@ class ConvAutoencoder(_BuiltAutoencoder):
         codes = keras.Input(tuple(encoder.output.shape[1:]), name="z")
         h = codes
         if code_dim is not None:
-            h = keras.layers.Dense(math.prod(feature_shape), activation=activation, name="decoder_dense")(h)
+            h = keras.layers.Dense(
+                math.prod(feature_shape), activation=activation, name="decoder_dense"
+            )(h)
             h = keras.layers.Reshape(feature_shape, name="unflatten")(h)
         for i, f in enumerate(reversed(filters)):
             h = keras.layers.Conv2DTranspose(
-                f, kernel_size, strides=2, padding="same", activation=activation,
+                f,
+                kernel_size,
+                strides=2,
+                padding="same",
+                activation=activation,
                 name=f"decoder_deconv_{i}",
             )(h)
         h = keras.layers.Conv2D(
-            channels, kernel_size, padding="same", activation=output_activation,
+            channels,
+            kernel_size,
+            padding="same",
+            activation=output_activation,
             name="reconstruction",
         )(h)
         decoder = keras.Model(codes, h, name="decoder")

@@ -207,9 +207,7 @@ class PCA:
             ValueError: If the feature shape of `x` differs from the one seen
                 by `fit`.
         """
-        return self.decode(
-            self.encode(x, batch_size=batch_size), batch_size=batch_size
-        )
+        return self.decode(self.encode(x, batch_size=batch_size), batch_size=batch_size)
 
     def _project(self, flat):
         return (flat.astype(np.float64) - self.mean_) @ self.components_.T
@@ -233,8 +231,7 @@ class PCA:
     def _check_fitted(self, method):
         if not hasattr(self, "components_"):
             raise RuntimeError(
-                f"This PCA instance is not fitted yet: call `fit(x)` before "
-                f"`{method}`."
+                f"This PCA instance is not fitted yet: call `fit(x)` before `{method}`."
             )
 
 

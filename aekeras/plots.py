@@ -49,7 +49,11 @@ def _image_shape_of(images, image_shape, name):
     if len(shape) == 3 and shape[-1] == 1:
         shape = shape[:2]
     if len(shape) == 3 and shape[-1] != 3:
-        source = f"image_shape={image_shape!r}" if image_shape is not None else f"{name}.shape={images.shape}"
+        source = (
+            f"image_shape={image_shape!r}"
+            if image_shape is not None
+            else f"{name}.shape={images.shape}"
+        )
         raise ValueError(f"Images must have 1 or 3 channels. Received: {source}")
     return shape
 
@@ -186,15 +190,11 @@ def reconstruction_grid(
         text = str(label)
         if label in titles:
             text += "\n" + str(titles[label])
-        row_axes[0].set_ylabel(
-            text, rotation=0, ha="right", va="center", fontsize="medium"
-        )
+        row_axes[0].set_ylabel(text, rotation=0, ha="right", va="center", fontsize="medium")
     return fig
 
 
-def filter_grid(
-    weights, image_shape=None, n=None, ncols=None, cmap="gray", cell_size=0.8
-):
+def filter_grid(weights, image_shape=None, n=None, ncols=None, cmap="gray", cell_size=0.8):
     """Shows the input weights of hidden units as images, one per unit.
 
     For a `Dense` layer with kernel `(n_inputs, n_units)`, column `k` holds
@@ -419,8 +419,7 @@ def training_curves(history, keys=None, logy=False, title=None):
     missing = [k for k in keys if k not in logs and "val_" + k not in logs]
     if missing or not keys:
         raise ValueError(
-            f"`keys` must be names in `history`: {sorted(logs)}. "
-            f"Received: keys={keys!r}"
+            f"`keys` must be names in `history`: {sorted(logs)}. Received: keys={keys!r}"
         )
 
     fig = Figure(figsize=(4.0 * len(keys), 3.2), layout="constrained")

@@ -107,9 +107,7 @@ class KLSparsity(SparsityRegularizer):
         flat = ops.reshape(h, (ops.shape(h)[0], -1))
         rho_hat = ops.clip(ops.mean(flat, axis=0), _EPSILON, 1.0 - _EPSILON)
         rho = self.target
-        kl = rho * ops.log(rho / rho_hat) + (1.0 - rho) * ops.log(
-            (1.0 - rho) / (1.0 - rho_hat)
-        )
+        kl = rho * ops.log(rho / rho_hat) + (1.0 - rho) * ops.log((1.0 - rho) / (1.0 - rho_hat))
         return ops.sum(kl)
 
     def get_config(self):

@@ -8,8 +8,9 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import common  # noqa: E402
-import lecture_times  # noqa: E402
+import common
+import lecture_times
+
 
 def test_table_aligns_columns_in_markdown():
     text = common.table(["a", "long header"], [[1, "x"], ["wider cell", 2.5]])
@@ -25,7 +26,9 @@ def _junit(path, cases):
     lines = ['<?xml version="1.0" encoding="utf-8"?>', "<testsuites><testsuite>"]
     for classname, name, seconds, outcome in cases:
         child = {"passed": "", "failed": "<failure/>", "skipped": "<skipped/>"}[outcome]
-        lines.append(f'<testcase classname="{classname}" name="{name}" time="{seconds}">{child}</testcase>')
+        lines.append(
+            f'<testcase classname="{classname}" name="{name}" time="{seconds}">{child}</testcase>'
+        )
     lines.append("</testsuite></testsuites>")
     path.write_text("\n".join(lines))
     return path
@@ -33,13 +36,16 @@ def _junit(path, cases):
 
 def test_lecture_times_reads_times_and_outcomes_from_a_report(tmp_path):
     # A hand-written report stands in for the clock: the times are exact.
-    junit = _junit(tmp_path / "report.xml", [
-        ("course.01_intro.ipynb", "Cell 0", 12.5, "passed"),
-        ("course.01_intro.ipynb", "Cell 1", 100.25, "passed"),
-        ("course.02_long.ipynb", "Cell 0", 301.0, "failed"),
-        ("course.02_long.ipynb", "Cell 1", 0.5, "skipped"),
-        ("tests.test_models", "test_something", 9.0, "passed"),  # not a notebook cell
-    ])
+    junit = _junit(
+        tmp_path / "report.xml",
+        [
+            ("course.01_intro.ipynb", "Cell 0", 12.5, "passed"),
+            ("course.01_intro.ipynb", "Cell 1", 100.25, "passed"),
+            ("course.02_long.ipynb", "Cell 0", 301.0, "failed"),
+            ("course.02_long.ipynb", "Cell 1", 0.5, "skipped"),
+            ("tests.test_models", "test_something", 9.0, "passed"),  # not a notebook cell
+        ],
+    )
     times = lecture_times.notebook_times(junit)
     assert times == {
         "01_intro": [("Cell 0", 12.5, True), ("Cell 1", 100.25, True)],
@@ -48,14 +54,19 @@ def test_lecture_times_reads_times_and_outcomes_from_a_report(tmp_path):
 
 
 def test_lecture_times_report_flags_lectures_over_the_limit(tmp_path, monkeypatch):
-    junit = _junit(tmp_path / "report.xml", [
-        ("course.01_intro.ipynb", "Cell 0", 100.0, "passed"),
-        ("course.01_intro.ipynb", "Cell 1", 200.0, "passed"),  # 300 s: at the limit
-        ("course.02_long.ipynb", "Cell 0", 250.0, "passed"),
-        ("course.02_long.ipynb", "Cell 1", 51.0, "passed"),  # 301 s: over it
-    ])
+    junit = _junit(
+        tmp_path / "report.xml",
+        [
+            ("course.01_intro.ipynb", "Cell 0", 100.0, "passed"),
+            ("course.01_intro.ipynb", "Cell 1", 200.0, "passed"),  # 300 s: at the limit
+            ("course.02_long.ipynb", "Cell 0", 250.0, "passed"),
+            ("course.02_long.ipynb", "Cell 1", 51.0, "passed"),  # 301 s: over it
+        ],
+    )
     written = {}
-    monkeypatch.setattr(lecture_times, "write_result", lambda name, title, body: written.update({name: body}))
+    monkeypatch.setattr(
+        lecture_times, "write_result", lambda name, title, body: written.update({name: body})
+    )
     monkeypatch.setattr(sys, "argv", ["lecture_times.py", "--junit", str(junit)])
     assert lecture_times.main() == 0
     table = [line for line in written["lecture_times"].splitlines() if line.startswith("|")]
@@ -81,9 +92,20 @@ def test_lecture_times_sums_cells_per_notebook_from_nbval_junit(tmp_path):
     nbformat.write(nb, course / "03_broken.ipynb")
     junit = tmp_path / "report.xml"
     subprocess.run(
-        [sys.executable, "-m", "pytest", "course", "--nbval-lax", "-p", "no:cacheprovider", "-q",
-         f"--junitxml={junit}"],
-        cwd=tmp_path, capture_output=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "course",
+            "--nbval-lax",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--junitxml={junit}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
     )
 
     times = lecture_times.notebook_times(junit)

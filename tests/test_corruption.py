@@ -33,7 +33,9 @@ def test_draw_noise_equals_keras_random_outside_xla(distribution):
     ours, theirs = keras.random.SeedGenerator(7), keras.random.SeedGenerator(7)
     for _ in range(2):
         expected = keras.ops.convert_to_numpy(keras_sample((64, 32), dtype="float32", seed=theirs))
-        got = keras.ops.convert_to_numpy(corruption.draw_noise(distribution, (64, 32), "float32", ours))
+        got = keras.ops.convert_to_numpy(
+            corruption.draw_noise(distribution, (64, 32), "float32", ours)
+        )
         np.testing.assert_array_equal(got, expected)
     with pytest.raises(ValueError, match="Received: distribution='poisson'"):
         corruption.draw_noise("poisson", (2,), "float32", ours)
@@ -76,7 +78,9 @@ def test_masking_noise_zeroes_fraction_without_rescaling():
 
 
 def test_salt_and_pepper_sets_fraction_to_extremes_half_each():
-    noisy = corruption.SaltAndPepperNoise(0.4, low=-1.0, high=2.0).corrupt(np.zeros((400, 100), "float32"), seed=5)
+    noisy = corruption.SaltAndPepperNoise(0.4, low=-1.0, high=2.0).corrupt(
+        np.zeros((400, 100), "float32"), seed=5
+    )
     assert (noisy != 0).mean() == pytest.approx(0.4, abs=0.01)
     assert (noisy == 2.0).mean() == pytest.approx(0.2, abs=0.01)
     assert (noisy == -1.0).mean() == pytest.approx(0.2, abs=0.01)

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from aekeras import layers, regularizers
+from aekeras import layers
+from aekeras import regularizers
 
 
 def _penalised_model(reg):
@@ -30,7 +31,11 @@ def test_penalty_in_training_loss_has_documented_normalisation(reg, batch_size):
     y = model.predict(x, verbose=0)
     batches = range(0, 20, batch_size)
     expected = np.mean(
-        [np.mean((y[i:i + batch_size] - x[i:i + batch_size]) ** 2) + float(reg(h[i:i + batch_size])) for i in batches]
+        [
+            np.mean((y[i : i + batch_size] - x[i : i + batch_size]) ** 2)
+            + float(reg(h[i : i + batch_size]))
+            for i in batches
+        ]
     )
     loss = model.evaluate(x, x, batch_size=batch_size, verbose=0)
     np.testing.assert_allclose(loss, expected, rtol=1e-4)

@@ -6,14 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from aekeras.metrics import (
-    ReconstructionError,
-    linear_probe,
-    mse,
-    psnr,
-    reconstruction_error,
-    sparsity_statistics,
-)
+from aekeras.metrics import ReconstructionError
+from aekeras.metrics import linear_probe
+from aekeras.metrics import mse
+from aekeras.metrics import psnr
+from aekeras.metrics import reconstruction_error
+from aekeras.metrics import sparsity_statistics
 
 
 def _pair(shape=(5, 4, 3), seed=0):
@@ -150,14 +148,13 @@ def test_linear_probe_standardises_and_is_deterministic():
     assert linear_probe(z_train, y_train, z_test, y_test, C=0.01) == base
     # Per-feature affine changes of the codes are undone by the standardisation.
     scale, shift = np.array([1e3, 1e-3, 5.0, 1.0]), np.array([7.0, -3.0, 0.0, 1e3])
-    scaled = linear_probe(
-        z_train * scale + shift, y_train, z_test * scale + shift, y_test, C=0.01
-    )
+    scaled = linear_probe(z_train * scale + shift, y_train, z_test * scale + shift, y_test, C=0.01)
     assert scaled == base
     # Spatial codes are flattened.
-    assert linear_probe(
-        z_train.reshape(200, 2, 2), y_train, z_test.reshape(100, 2, 2), y_test, C=0.01
-    ) == base
+    assert (
+        linear_probe(z_train.reshape(200, 2, 2), y_train, z_test.reshape(100, 2, 2), y_test, C=0.01)
+        == base
+    )
 
 
 def test_linear_probe_errors():

@@ -4,7 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from aekeras import corruption, layers, models, regularizers
+from aekeras import corruption
+from aekeras import layers
+from aekeras import models
+from aekeras import regularizers
 
 
 @pytest.fixture
@@ -22,8 +25,12 @@ def test_paper_architectures_have_the_paper_shapes(sizes):
     widths = [int(s) for s in sizes.split("-")]
     assert ae.layer_sizes == sizes
     assert ae.code_dim == widths[-1]
-    assert [l.units for l in ae.encoder.layers if isinstance(l, keras.layers.Dense)] == widths[1:]
-    assert [l.units for l in ae.decoder.layers if isinstance(l, keras.layers.Dense)] == widths[-2::-1]
+
+    def dense_units(model):
+        return [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+    assert dense_units(ae.encoder) == widths[1:]
+    assert dense_units(ae.decoder) == widths[-2::-1]
     assert ae.count_params() == _dense_params(widths) + _dense_params(widths[::-1])
 
 
@@ -63,9 +70,8 @@ def test_tied_weights_share_the_encoder_kernels():
     z = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
     w0 = keras.ops.convert_to_numpy(tied.encoder.get_layer("encoder_0").kernel)
     w1 = keras.ops.convert_to_numpy(tied.encoder.get_layer("code").kernel)
-    relu = lambda a: np.maximum(a, 0)
-    sigmoid = lambda a: 1 / (1 + np.exp(-a))
-    expected = sigmoid(relu(z @ w1.T) @ w0.T)  # biases start at zero
+    hidden = np.maximum(z @ w1.T, 0)  # ReLU; biases start at zero
+    expected = 1 / (1 + np.exp(-(hidden @ w0.T)))  # sigmoid
     np.testing.assert_allclose(tied.decode(z), expected, rtol=1e-4, atol=1e-5)
 
 
@@ -82,7 +88,9 @@ def test_sparsity_on_code_or_hidden_layer_adds_a_loss(x):
 
 
 def test_corruption_is_applied_only_in_training(x):
-    ae = models.DenseAutoencoder((28, 28, 1), [16], code_dim=4, corruption=corruption.MaskingNoise(0.5, seed=0))
+    ae = models.DenseAutoencoder(
+        (28, 28, 1), [16], code_dim=4, corruption=corruption.MaskingNoise(0.5, seed=0)
+    )
     clean = keras.ops.convert_to_numpy(ae(x))
     noisy = keras.ops.convert_to_numpy(ae(x, training=True))
     # Eager call and compiled predict: equal up to float32 rounding (outputs in [0, 1]).
@@ -112,10 +120,19 @@ def test_standardised_data_needs_linear_output():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda ae, x: ae.fit(np.zeros((4, 784), "float32"), verbose=0), r"Received: x.shape=\(4, 784\)"),
-        (lambda ae, x: ae.encode(np.zeros((4, 28, 28), "float32")), r"Received: x.shape=\(4, 28, 28\)"),
+        (
+            lambda ae, x: ae.fit(np.zeros((4, 784), "float32"), verbose=0),
+            r"Received: x.shape=\(4, 784\)",
+        ),
+        (
+            lambda ae, x: ae.encode(np.zeros((4, 28, 28), "float32")),
+            r"Received: x.shape=\(4, 28, 28\)",
+        ),
         (lambda ae, x: ae.decode(np.zeros((4, 3), "float32")), r"Received: z.shape=\(4, 3\)"),
-        (lambda ae, x: ae.fit(x, validation_data=x * 2, verbose=0), "Received: validation_data with min"),
+        (
+            lambda ae, x: ae.fit(x, validation_data=x * 2, verbose=0),
+            "Received: validation_data with min",
+        ),
     ],
 )
 def test_mismatched_inputs_get_clear_errors(call, message, x):
@@ -133,7 +150,9 @@ def test_nan_and_infinite_inputs_are_rejected_with_count_and_examples(method, x)
     x[3, 0, 0, 0] = np.nan
     x[3, 5, 5, 0] = np.nan
     x[40, 1, 2, 0] = -np.inf
-    with pytest.raises(ValueError, match=r"Received: x with 2 NaN and 1 infinite values, in examples \[3, 40\]"):
+    with pytest.raises(
+        ValueError, match=r"Received: x with 2 NaN and 1 infinite values, in examples \[3, 40\]"
+    ):
         getattr(ae, method)(x)
 
 
@@ -152,15 +171,30 @@ def test_nan_in_validation_data_is_rejected(x):
         (lambda: models.deep_autoencoder("784-x-30"), "Received: layer_sizes='784-x-30'"),
         (lambda: models.deep_autoencoder("784"), "Received: layer_sizes='784'"),
         (lambda: models.deep_autoencoder("784-0-30"), r"Received: layer_sizes=\[784, 0, 30\]"),
-        (lambda: models.deep_autoencoder("625-30", input_shape=(28, 28)), r"Received: input_shape=\(28, 28\)"),
-        (lambda: models.DenseAutoencoder(784, [10], code_dim=4, sparsity_layer=3), "Received: sparsity_layer=3"),
-        (lambda: models.DenseAutoencoder(784, [10], code_dim=4, sparsity="l3"), "Received: identifier='l3'"),
+        (
+            lambda: models.deep_autoencoder("625-30", input_shape=(28, 28)),
+            r"Received: input_shape=\(28, 28\)",
+        ),
+        (
+            lambda: models.DenseAutoencoder(784, [10], code_dim=4, sparsity_layer=3),
+            "Received: sparsity_layer=3",
+        ),
+        (
+            lambda: models.DenseAutoencoder(784, [10], code_dim=4, sparsity="l3"),
+            "Received: identifier='l3'",
+        ),
         (lambda: models.DenseAutoencoder(784, [10], code_dim=0), "Received: code_dim=0"),
-        (lambda: models.DenseAutoencoder(784, [10, True], code_dim=4), r"Received: hidden_units=\[10, True\]"),
+        (
+            lambda: models.DenseAutoencoder(784, [10, True], code_dim=4),
+            r"Received: hidden_units=\[10, True\]",
+        ),
         (lambda: models.ConvAutoencoder((28, 28, 1), filters=()), r"Received: filters=\(\)"),
         (lambda: models.ConvAutoencoder((28, 28, 1), kernel_size=2.5), "Received: kernel_size=2.5"),
         (lambda: models.DenseAutoencoder(-1), r"Received: input_shape=\(-1,\)"),
-        (lambda: models.ConvAutoencoder((28, 28, 1), filters=(8, 8, 8)), r"Received: input_shape=\(28, 28, 1\)"),
+        (
+            lambda: models.ConvAutoencoder((28, 28, 1), filters=(8, 8, 8)),
+            r"Received: input_shape=\(28, 28, 1\)",
+        ),
         (lambda: models.ConvAutoencoder((28, 28)), r"Received: input_shape=\(28, 28\)"),
     ],
 )
@@ -180,16 +214,27 @@ def test_decoder_must_accept_encoder_codes():
     "make",
     [
         lambda: models.deep_autoencoder(
-            "784-32-16-8", input_shape=(28, 28, 1), tied_weights=True, code_activation="sigmoid",
-            sparsity=regularizers.KLSparsity(0.05, 0.5), corruption=corruption.MaskingNoise(0.3, seed=1),
+            "784-32-16-8",
+            input_shape=(28, 28, 1),
+            tied_weights=True,
+            code_activation="sigmoid",
+            sparsity=regularizers.KLSparsity(0.05, 0.5),
+            corruption=corruption.MaskingNoise(0.3, seed=1),
         ),
         lambda: models.ConvAutoencoder(
-            (28, 28, 1), filters=(4, 8), code_dim=6, sparsity=regularizers.L1Sparsity(1e-3),
+            (28, 28, 1),
+            filters=(4, 8),
+            code_dim=6,
+            sparsity=regularizers.L1Sparsity(1e-3),
             corruption=corruption.AdditiveGaussianNoise(0.2, clip=(0.0, 1.0), seed=2),
         ),
         lambda: models.Autoencoder(
-            keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(4)]),
-            keras.Sequential([keras.Input((4,)), keras.layers.Dense(784), keras.layers.Reshape((28, 28, 1))]),
+            keras.Sequential(
+                [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(4)]
+            ),
+            keras.Sequential(
+                [keras.Input((4,)), keras.layers.Dense(784), keras.layers.Reshape((28, 28, 1))]
+            ),
             corruption=corruption.SaltAndPepperNoise(0.1, seed=3),
         ),
     ],
@@ -204,7 +249,9 @@ def test_trained_model_saves_and_loads_to_identical_outputs(make, x, save_and_lo
     # The same computation on the same machine: exactly equal.
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), ae.predict(x, verbose=0))
     np.testing.assert_array_equal(loaded.encode(x), ae.encode(x))
-    assert json.dumps(loaded.get_config(), sort_keys=True) == json.dumps(ae.get_config(), sort_keys=True)
+    assert json.dumps(loaded.get_config(), sort_keys=True) == json.dumps(
+        ae.get_config(), sort_keys=True
+    )
     # Training continues from the loaded optimizer state: the step counter and
     # Adam's moments are restored, so one more epoch on the same batches moves
     # both models to the same weights. A fresh optimizer would start with zero
@@ -225,18 +272,25 @@ def test_trained_model_saves_and_loads_to_identical_outputs(make, x, save_and_lo
 
 
 def test_get_config_chains_to_the_parent_classes():
-    ae = models.DenseAutoencoder(16, [8], code_dim=2, corruption=corruption.MaskingNoise(0.1), name="ae")
+    ae = models.DenseAutoencoder(
+        16, [8], code_dim=2, corruption=corruption.MaskingNoise(0.1), name="ae"
+    )
     config = ae.get_config()
     assert config["name"] == "ae" and config["trainable"] is True  # from keras.Model
     assert config["corruption"]["class_name"] == "MaskingNoise"  # from models.Autoencoder
     assert config["hidden_units"] == [8] and config["output_activation"] == "sigmoid"
-    assert "encoder" not in config and "decoder" not in config  # rebuilt from the builder's arguments
+    assert (
+        "encoder" not in config and "decoder" not in config
+    )  # rebuilt from the builder's arguments
 
 
 def test_initializer_and_activation_objects_are_serialised_like_keras(x, save_and_load):
     ae = models.DenseAutoencoder(
-        (28, 28, 1), [16], code_dim=4,
-        activation=keras.activations.relu, code_activation=None,
+        (28, 28, 1),
+        [16],
+        code_dim=4,
+        activation=keras.activations.relu,
+        code_activation=None,
         output_activation=keras.activations.sigmoid,
         kernel_initializer=keras.initializers.RandomNormal(stddev=0.01, seed=3),
     )
@@ -255,15 +309,25 @@ def test_initializer_and_activation_objects_are_serialised_like_keras(x, save_an
 
 def test_sparsity_and_corruption_layers_are_found_at_any_depth():
     inner = keras.Sequential(
-        [keras.Input((4,)), layers.SparsityPenalty(regularizers.L1Sparsity(0.1), name="inner_sparsity")],
+        [
+            keras.Input((4,)),
+            layers.SparsityPenalty(regularizers.L1Sparsity(0.1), name="inner_sparsity"),
+        ],
         name="inner",
     )
     encoder = keras.Sequential(
-        [keras.Input((8,)), corruption.MaskingNoise(0.2, name="input_noise"), keras.layers.Dense(4), inner]
+        [
+            keras.Input((8,)),
+            corruption.MaskingNoise(0.2, name="input_noise"),
+            keras.layers.Dense(4),
+            inner,
+        ]
     )
     decoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)])
-    ae = models.Autoencoder(encoder, decoder, corruption=corruption.AdditiveGaussianNoise(0.1, name="noise"))
-    assert [l.name for l in ae.sparsity_layers] == ["inner_sparsity"]
-    assert sorted(l.name for l in ae.corruption_layers) == ["input_noise", "noise"]
+    ae = models.Autoencoder(
+        encoder, decoder, corruption=corruption.AdditiveGaussianNoise(0.1, name="noise")
+    )
+    assert [layer.name for layer in ae.sparsity_layers] == ["inner_sparsity"]
+    assert sorted(layer.name for layer in ae.corruption_layers) == ["input_noise", "noise"]
     plain = models.DenseAutoencoder(8, [4], code_dim=2)
     assert plain.sparsity_layers == [] and plain.corruption_layers == []

@@ -86,7 +86,9 @@ def test_batch_size_gives_same_result():
     pca = PCA(4).fit(x)
     # float64 products over different chunks, rounded to float32: equal up to rounding.
     z = pca.encode(x)
-    np.testing.assert_allclose(pca.encode(x, batch_size=7), z, rtol=1e-5, atol=1e-5 * np.abs(z).max())
+    np.testing.assert_allclose(
+        pca.encode(x, batch_size=7), z, rtol=1e-5, atol=1e-5 * np.abs(z).max()
+    )
     x_hat = pca.reconstruct(x)
     np.testing.assert_allclose(
         pca.reconstruct(x, batch_size=7), x_hat, rtol=1e-5, atol=1e-5 * np.abs(x_hat).max()
@@ -111,7 +113,9 @@ def test_invalid_fit_inputs():
         PCA(1).fit(np.zeros((1, 4)))
     x = _data(n=20)
     x[3, 2, 1] = np.nan
-    with pytest.raises(ValueError, match=r"Received: x with 1 NaN and 0 infinite values, in examples \[3\]"):
+    with pytest.raises(
+        ValueError, match=r"Received: x with 1 NaN and 0 infinite values, in examples \[3\]"
+    ):
         PCA(2).fit(x)
 
 

@@ -1,16 +1,15 @@
 """Tests for aekeras.plots."""
 
-
 import matplotlib
 
 matplotlib.use("Agg")  # only for the pyplot bookkeeping checks below
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from aekeras import plots  # noqa: E402
+from aekeras import plots
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +89,9 @@ def test_reconstruction_grid_explicit_image_shape_and_rgb():
 
 def test_reconstruction_grid_errors():
     x = _images()
-    with pytest.raises(ValueError, match=r"same number of images.*'b': array of shape \(5, 8, 8\)\}"):
+    with pytest.raises(
+        ValueError, match=r"same number of images.*'b': array of shape \(5, 8, 8\)\}"
+    ):
         plots.reconstruction_grid({"a": x, "b": x[:5]}, n=3)
     with pytest.raises(ValueError, match="Received: n=13"):
         plots.reconstruction_grid({"a": x}, n=13)

@@ -90,6 +90,8 @@ def test_finite_array_names_the_counts_and_the_examples():
     ):
         validation.validate_finite_array(x, "x")
     many = np.full((10, 3), np.nan)
-    with pytest.raises(ValueError, match=r"30 NaN and 0 infinite values, in examples \[0, 1, 2, 3, 4, \.\.\.\]"):
+    with pytest.raises(
+        ValueError, match=r"30 NaN and 0 infinite values, in examples \[0, 1, 2, 3, 4, \.\.\.\]"
+    ):
         validation.validate_finite_array(many, "y")
     assert validation.validate_finite_array(np.zeros((2, 2), "uint8"), "x").dtype == np.uint8
