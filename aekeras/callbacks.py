@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from aekeras import metrics
+from aekeras.validation import validate_batch_arg
 from aekeras.validation import validate_float_arg
 from aekeras.validation import validate_int_arg
 from aekeras.validation import validate_string_arg
@@ -224,13 +225,7 @@ class SparsityMonitor(keras.callbacks.Callback):
 
     def __init__(self, x, layer=None, threshold=0.01, prefix=None, batch_size=512):
         super().__init__()
-        x = np.asarray(x, dtype="float32")
-        if x.ndim < 2 or len(x) == 0:
-            raise ValueError(
-                "`x` must be a non-empty batch of examples, shape (n, ...). "
-                f"Received: x.shape={x.shape}"
-            )
-        self.x = x
+        self.x = validate_batch_arg(x, "x", min_examples=1, dtype="float32")
         self.layer = layer
         self.threshold = validate_float_arg(threshold, "threshold", min_value=0)
         self.prefix = prefix if prefix is not None else (f"{layer}_" if layer else "code_")

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from aekeras.validation import validate_batch_arg
 from aekeras.validation import validate_float_arg
 from aekeras.validation import validate_int_arg
 
@@ -16,11 +17,10 @@ def _check_pair(x, x_hat, min_ndim):
             "`x` and `x_hat` must have the same shape. "
             f"Received: x.shape={x.shape}, x_hat.shape={x_hat.shape}"
         )
-    if x.ndim < min_ndim or x.size == 0:
-        expected = "(n_images, ...)" if min_ndim == 2 else "a non-empty array"
-        raise ValueError(
-            f"`x` must be {expected} with at least one element. Received: x.shape={x.shape}"
-        )
+    if min_ndim == 2:
+        validate_batch_arg(x, "x", min_examples=1)
+    if x.size == 0:
+        raise ValueError(f"`x` must hold at least one value. Received: x.shape={x.shape}")
     return x, x_hat
 
 
@@ -229,12 +229,7 @@ def sparsity_statistics(h, threshold=0.01):
     {'mean_abs': 0.125, 'mean_activation': 0.125, 'active_fraction': 0.25, 'dead_fraction': 0.5}
     """
     threshold = validate_float_arg(threshold, "threshold", min_value=0)
-    h = np.asarray(h, dtype=np.float64)
-    if h.ndim < 2 or len(h) == 0:
-        raise ValueError(
-            "`h` must be a non-empty batch of activations, shape (n_examples, ...). "
-            f"Received: h.shape={h.shape}"
-        )
+    h = validate_batch_arg(h, "h", min_examples=1, dtype=np.float64)
     h = h.reshape(len(h), -1)
     active = np.abs(h) > threshold
     return {

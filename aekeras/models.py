@@ -9,6 +9,7 @@ from aekeras import corruption as corruption_lib
 from aekeras import regularizers as regularizers_lib
 from aekeras.layers import DenseTranspose
 from aekeras.layers import SparsityPenalty
+from aekeras.validation import validate_batch_arg
 from aekeras.validation import validate_finite_array
 from aekeras.validation import validate_int_arg
 from aekeras.validation import validate_int_sequence_arg
@@ -113,14 +114,7 @@ class Autoencoder(keras.Model):
                 values (the message gives their numbers and examples), or
                 lies outside `output_range`.
         """
-        x = np.asarray(x, dtype="float32")
-        expected = self.input_shape_
-        if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
-            raise ValueError(
-                f"`{name}` must have shape (n, {', '.join(map(str, expected))}) "
-                f"to match the model's input shape {expected}. "
-                f"Received: {name}.shape={x.shape}"
-            )
+        x = validate_batch_arg(x, name, self.input_shape_, dtype="float32")
         validate_finite_array(x, name)
         if self.output_range is not None and x.size:
             lo, hi = self.output_range
@@ -164,13 +158,7 @@ class Autoencoder(keras.Model):
 
     def decode(self, z, batch_size=256):
         """Returns the reconstructions g(z) of codes `z` as a NumPy array."""
-        z = np.asarray(z, dtype="float32")
-        expected = tuple(self.decoder.input_shape[1:])
-        if z.ndim != len(expected) + 1 or tuple(z.shape[1:]) != expected:
-            raise ValueError(
-                f"`z` must have shape (n, {', '.join(map(str, expected))}) to "
-                f"match the decoder's input. Received: z.shape={z.shape}"
-            )
+        z = validate_batch_arg(z, "z", self.decoder.input_shape[1:], dtype="float32")
         return self.decoder.predict(z, batch_size=batch_size, verbose=0)
 
     def reconstruct(self, x, batch_size=256):

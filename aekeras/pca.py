@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from aekeras.validation import validate_batch_arg
 from aekeras.validation import validate_finite_array
 from aekeras.validation import validate_int_arg
 
@@ -84,12 +85,7 @@ class PCA:
             ValueError: If `x` has fewer than 2 examples, contains NaN or
                 infinity, or if `n_components > min(n_samples, n_features)`.
         """
-        x = np.asarray(x)
-        if x.ndim < 2 or x.shape[0] < 2:
-            raise ValueError(
-                "`x` must be an array of shape (n_samples, ...) with at least "
-                f"2 examples. Received: x.shape={x.shape}"
-            )
+        x = validate_batch_arg(x, "x", min_examples=2)
         n_samples = x.shape[0]
         input_shape = tuple(int(d) for d in x.shape[1:])
         n_features = math.prod(input_shape)
@@ -156,13 +152,7 @@ class PCA:
                 by `fit`.
         """
         self._check_fitted("encode")
-        x = np.asarray(x)
-        if x.ndim < 1 or tuple(x.shape[1:]) != self.input_shape_:
-            raise ValueError(
-                "`x` must have shape (n_samples, *input_shape_) = "
-                f"(n_samples, {_shape_str(self.input_shape_)}), the feature "
-                f"shape seen by `fit`. Received: x.shape={x.shape}"
-            )
+        x = validate_batch_arg(x, "x", self.input_shape_)
         flat = x.reshape(x.shape[0], self.n_features_)
         return self._batched(flat, batch_size, self._project)
 
@@ -183,12 +173,7 @@ class PCA:
             ValueError: If `z` is not of shape `(n, n_components)`.
         """
         self._check_fitted("decode")
-        z = np.asarray(z)
-        if z.ndim != 2 or z.shape[1] != self.n_components:
-            raise ValueError(
-                "`z` must have shape (n_samples, n_components) = "
-                f"(n_samples, {self.n_components}). Received: z.shape={z.shape}"
-            )
+        z = validate_batch_arg(z, "z", (self.n_components,))
         flat = self._batched(z, batch_size, self._back_project)
         return flat.reshape((z.shape[0],) + self.input_shape_)
 
@@ -233,7 +218,3 @@ class PCA:
             raise RuntimeError(
                 f"This PCA instance is not fitted yet: call `fit(x)` before `{method}`."
             )
-
-
-def _shape_str(shape):
-    return ", ".join(str(d) for d in shape)

@@ -248,6 +248,49 @@ def validate_string_arg(value, name, allowed):
     return value
 
 
+def validate_batch_arg(x, name, example_shape=None, min_examples=0, dtype=None):
+    """Checks that an array is a batch of examples, shape `(n, *example_shape)`.
+
+    Args:
+        x: The argument to check, an array-like.
+        name: String, the argument's name, used in the error message.
+        example_shape: Optional shape of one example; `None` accepts any
+            shape with at least one axis besides the batch axis.
+        min_examples: The smallest allowed number of examples `n`.
+        dtype: Optional dtype to convert `x` to.
+
+    Returns:
+        `x` as a NumPy array.
+
+    Raises:
+        ValueError: If `x` does not have that shape or has fewer than
+            `min_examples` examples.
+
+    Example:
+
+    >>> import aekeras, numpy as np
+    >>> aekeras.validation.validate_batch_arg(np.zeros((4, 784)), "x", (28, 28, 1))
+    Traceback (most recent call last):
+        ...
+    ValueError: `x` must be a batch of shape (n, 28, 28, 1). Received: x.shape=(4, 784)
+    """
+    x = np.asarray(x, dtype=dtype)
+    if example_shape is None:
+        ok = x.ndim >= 2
+        expected = "(n, ...)"
+    else:
+        example_shape = tuple(example_shape)
+        ok = x.ndim == len(example_shape) + 1 and tuple(x.shape[1:]) == example_shape
+        expected = "(" + ", ".join(["n", *map(str, example_shape)]) + ")"
+    if not ok or len(x) < min_examples:
+        minimum = f" with n >= {min_examples}" if min_examples else ""
+        raise ValueError(
+            f"`{name}` must be a batch of shape {expected}{minimum}. "
+            f"Received: {name}.shape={x.shape}"
+        )
+    return x
+
+
 def validate_finite_array(x, name):
     """Checks that an array holds no NaN or infinity, naming how many and where.
 

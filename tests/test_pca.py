@@ -109,7 +109,7 @@ def test_too_many_components():
 
 
 def test_invalid_fit_inputs():
-    with pytest.raises(ValueError, match="at least 2 examples"):
+    with pytest.raises(ValueError, match=r"with n >= 2. Received: x.shape=\(1, 4\)"):
         PCA(1).fit(np.zeros((1, 4)))
     x = _data(n=20)
     x[3, 2, 1] = np.nan
@@ -129,9 +129,9 @@ def test_not_fitted():
 
 def test_wrong_shapes():
     pca = PCA(3).fit(_data(n=40))  # feature shape (6, 5)
-    with pytest.raises(ValueError, match=r"\(n_samples, 6, 5\).*Received: x.shape=\(4, 30\)"):
+    with pytest.raises(ValueError, match=r"\(n, 6, 5\). Received: x.shape=\(4, 30\)"):
         pca.encode(np.zeros((4, 30)))
-    with pytest.raises(ValueError, match=r"\(n_samples, 3\).*Received: z.shape=\(4, 2\)"):
+    with pytest.raises(ValueError, match=r"\(n, 3\). Received: z.shape=\(4, 2\)"):
         pca.decode(np.zeros((4, 2)))
     with pytest.raises(ValueError, match="Received: batch_size=0"):
         pca.encode(np.zeros((4, 6, 5)), batch_size=0)

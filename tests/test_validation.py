@@ -79,6 +79,21 @@ def test_string_arg_lists_the_choices():
         validation.validate_string_arg("step", "kind", ("cosine", "linear"))
 
 
+def test_batch_arg_checks_the_example_shape_and_the_number_of_examples():
+    x = validation.validate_batch_arg([[1, 2], [3, 4]], "x", (2,), dtype="float32")
+    assert x.dtype == np.float32 and x.shape == (2, 2)
+    assert validation.validate_batch_arg(np.zeros((3, 2, 2)), "h").shape == (3, 2, 2)
+    with pytest.raises(
+        ValueError,
+        match=r"must be a batch of shape \(n, 28, 28, 1\). Received: x.shape=\(4, 784\)$",
+    ):
+        validation.validate_batch_arg(np.zeros((4, 784)), "x", (28, 28, 1))
+    with pytest.raises(ValueError, match=r"shape \(n, \.\.\.\). Received: h.shape=\(4,\)$"):
+        validation.validate_batch_arg(np.zeros(4), "h")
+    with pytest.raises(ValueError, match=r"with n >= 2. Received: x.shape=\(1, 3\)$"):
+        validation.validate_batch_arg(np.zeros((1, 3)), "x", min_examples=2)
+
+
 def test_finite_array_names_the_counts_and_the_examples():
     x = np.zeros((8, 2, 2), "float32")
     assert validation.validate_finite_array(x, "x") is x
