@@ -9,6 +9,8 @@ from matplotlib.ticker import MaxNLocator
 
 from aekeras.validation import format_value
 from aekeras.validation import validate_int_arg
+from aekeras.validation import validate_int_sequence_arg
+from aekeras.validation import validate_range_arg
 from aekeras.validation import validate_string_arg
 
 # Every function builds a `matplotlib.figure.Figure` directly, never through
@@ -26,7 +28,7 @@ def _image_shape_of(images, image_shape, name):
     per_image = images.shape[1:]
     size = math.prod(per_image)
     if image_shape is not None:
-        shape = tuple(int(d) for d in image_shape)
+        shape = validate_int_sequence_arg(image_shape, "image_shape", allow_empty=False)
         if len(shape) not in (2, 3) or math.prod(shape) != size:
             raise ValueError(
                 f"`image_shape` must be (height, width) or (height, width, "
@@ -153,15 +155,7 @@ def reconstruction_grid(
     if isinstance(scale, str):
         validate_string_arg(scale, "scale", _SCALES)
     else:
-        try:
-            vmin, vmax = (float(v) for v in scale)
-        except (TypeError, ValueError):
-            vmin = vmax = None
-        if vmin is None or not vmin < vmax:
-            raise ValueError(
-                f"`scale` must be one of {_SCALES} or a tuple (vmin, vmax) "
-                f"with vmin < vmax. Received: scale={scale!r}"
-            )
+        vmin, vmax = validate_range_arg(scale, "scale")
 
     fig = Figure(
         figsize=(cell_size * n + 1.5, cell_size * len(arrays)),
