@@ -13,6 +13,7 @@ Modules, named by what they hold:
 - `aekeras.metrics`: reconstruction error, MSE, PSNR, linear probe.
 - `aekeras.plots`: figures (reconstruction grids, filters, codes, curves).
 - `aekeras.datasets`: MNIST, Fashion-MNIST, Olivetti faces and face patches.
+- `aekeras.validation`: the argument checks every module shares.
 
 `import aekeras` imports Keras, and so its backend, with TensorFlow's native
 start-up log lines filtered out (see `aekeras/_native_logs.py`).
@@ -33,6 +34,7 @@ from aekeras import notebook
 from aekeras import pca
 from aekeras import plots
 from aekeras import regularizers
+from aekeras import validation
 from aekeras.callbacks import NoiseScheduler
 from aekeras.callbacks import SparsityMonitor
 from aekeras.callbacks import SparsityScheduler
@@ -51,10 +53,31 @@ from aekeras.regularizers import L1Sparsity
 from aekeras.version import __version__
 
 __all__ = [
-    "callbacks", "corruption", "datasets", "layers", "metrics", "models", "notebook", "pca",
-    "plots", "regularizers",
-    "AdditiveGaussianNoise", "Autoencoder", "ConvAutoencoder", "DenseAutoencoder",
-    "DenseTranspose", "KLSparsity", "L1Sparsity", "MaskingNoise", "NoiseScheduler",
-    "PCA", "SaltAndPepperNoise", "SparsityMonitor", "SparsityPenalty",
-    "SparsityScheduler", "deep_autoencoder", "__version__",
+    "callbacks",
+    "corruption",
+    "datasets",
+    "layers",
+    "metrics",
+    "models",
+    "notebook",
+    "pca",
+    "plots",
+    "regularizers",
+    "validation",
+    "AdditiveGaussianNoise",
+    "Autoencoder",
+    "ConvAutoencoder",
+    "DenseAutoencoder",
+    "DenseTranspose",
+    "KLSparsity",
+    "L1Sparsity",
+    "MaskingNoise",
+    "NoiseScheduler",
+    "PCA",
+    "SaltAndPepperNoise",
+    "SparsityMonitor",
+    "SparsityPenalty",
+    "SparsityScheduler",
+    "deep_autoencoder",
+    "__version__",
 ]

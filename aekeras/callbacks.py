@@ -5,28 +5,48 @@ import math
 import keras
 import numpy as np
 
-from aekeras.corruption import Corruption
-from aekeras.layers import SparsityPenalty
+from aekeras import metrics
+from aekeras.validation import validate_batch_arg
+from aekeras.validation import validate_float_arg
+from aekeras.validation import validate_int_arg
+from aekeras.validation import validate_string_arg
 
 
 # ---------------------------------------------------------------- schedules
 def constant(value):
-    """Schedule that returns `value` at every epoch."""
-    value = float(value)
+    """Schedule that returns `value` at every epoch.
+
+    Args:
+        value: Float, the value.
+
+    Returns:
+        A callable epoch -> `value`.
+    """
+    value = validate_float_arg(value, "value")
     return lambda epoch: value
 
 
 def warmup(target, epochs, start=0.0):
     """Linear warm-up from `start` at epoch 0 to `target` at epoch `epochs`, then constant.
 
+    Args:
+        target: Float, the value from epoch `epochs` on.
+        epochs: Positive int, the length of the warm-up.
+        start: Float, the value at epoch 0.
+
+    Returns:
+        A callable epoch (0-based) -> value.
+
     Example:
 
-    >>> s = warmup(1e-3, epochs=4)
+    >>> import aekeras
+    >>> s = aekeras.callbacks.warmup(1e-3, epochs=4)
     >>> [round(s(e), 6) for e in range(6)]
     [0.0, 0.00025, 0.0005, 0.00075, 0.001, 0.001]
     """
-    _check_epochs(epochs)
-    start, target = float(start), float(target)
+    epochs = validate_int_arg(epochs, "epochs", min_value=1)
+    start = validate_float_arg(start, "start")
+    target = validate_float_arg(target, "target")
     return lambda epoch: start + (target - start) * min(epoch, epochs) / epochs
 
 
@@ -34,23 +54,25 @@ def anneal(start, end, epochs, kind="cosine"):
     """Anneal from `start` at epoch 0 to `end` at epoch `epochs`, then constant.
 
     Args:
-        start: Value at epoch 0.
-        end: Value from epoch `epochs` on.
-        epochs: Length of the annealing phase.
+        start: Float, the value at epoch 0.
+        end: Float, the value from epoch `epochs` on.
+        epochs: Positive int, the length of the annealing phase.
         kind: `"cosine"` (half cosine) or `"linear"`.
+
+    Returns:
+        A callable epoch (0-based) -> value.
 
     Example:
 
-    >>> s = anneal(0.5, 0.0, epochs=2, kind="linear")
+    >>> import aekeras
+    >>> s = aekeras.callbacks.anneal(0.5, 0.0, epochs=2, kind="linear")
     >>> [s(e) for e in range(4)]
     [0.5, 0.25, 0.0, 0.0]
     """
-    _check_epochs(epochs)
-    if kind not in ("cosine", "linear"):
-        raise ValueError(
-            f"`kind` must be 'cosine' or 'linear'. Received: kind={kind!r}"
-        )
-    start, end = float(start), float(end)
+    epochs = validate_int_arg(epochs, "epochs", min_value=1)
+    kind = validate_string_arg(kind, "kind", ("cosine", "linear"))
+    start = validate_float_arg(start, "start")
+    end = validate_float_arg(end, "end")
 
     def schedule(epoch):
         t = min(epoch, epochs) / epochs
@@ -60,32 +82,15 @@ def anneal(start, end, epochs, kind="cosine"):
     return schedule
 
 
-def _check_epochs(epochs):
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"`epochs` must be a positive int. Received: epochs={epochs!r}")
-
-
 # ---------------------------------------------------------------- schedulers
-def _find_layers(model, layer_type, layer):
-    """The layers of `model` (searched recursively) to schedule."""
-    found = [l for l in model._flatten_layers(include_self=False) if isinstance(l, layer_type)]
-    if layer is not None:
-        found = [l for l in found if l is layer or l.name == layer]
-    if not found:
-        names = [l.name for l in model._flatten_layers(include_self=False) if isinstance(l, layer_type)]
-        raise ValueError(
-            f"The model has no {layer_type.__name__} layer"
-            + (f" named {layer!r}" if layer is not None else "")
-            + f" to schedule; its {layer_type.__name__} layers are {names}. "
-            f"Received: layer={layer!r}"
-        )
-    return found
-
-
 class _LevelScheduler(keras.callbacks.Callback):
-    """Sets the `level` variable of some layers at the start of every epoch."""
+    """Sets the `level` variable of some layers at the start of every epoch.
 
-    layer_type = None
+    The layers are the model's `layers_property` (`sparsity_layers` or
+    `corruption_layers` of an `aekeras.models.Autoencoder`).
+    """
+
+    layers_property = None
     log_name = None
 
     def __init__(self, schedule, layer=None, verbose=0):
@@ -100,7 +105,28 @@ class _LevelScheduler(keras.callbacks.Callback):
         self.verbose = verbose
 
     def on_train_begin(self, logs=None):
-        self._layers = _find_layers(self.model, self.layer_type, self.layer)
+        self._layers = self._find_layers(self.model)
+
+    def _find_layers(self, model):
+        """The layers of `model` to schedule: all of them, or the one named `layer`."""
+        candidates = getattr(model, self.layers_property, None)
+        if candidates is None:
+            raise ValueError(
+                f"{type(self).__name__} needs an aekeras autoencoder (a model with "
+                f"`{self.layers_property}`). Received: model={model!r}"
+            )
+        found = [
+            layer
+            for layer in candidates
+            if self.layer is None or layer is self.layer or layer.name == self.layer
+        ]
+        if not found:
+            names = [layer.name for layer in candidates]
+            raise ValueError(
+                f"The model has no layer to schedule among its `{self.layers_property}` "
+                f"{names}. Received: layer={self.layer!r}"
+            )
+        return found
 
     def on_epoch_begin(self, epoch, logs=None):
         value = float(self.schedule(epoch))
@@ -135,7 +161,7 @@ class SparsityScheduler(_LevelScheduler):
     >>> cb = aekeras.callbacks.SparsityScheduler(aekeras.callbacks.anneal(1e-3, 0.0, 10))
     """
 
-    layer_type = SparsityPenalty
+    layers_property = "sparsity_layers"
     log_name = "sparsity_strength"
 
 
@@ -151,7 +177,7 @@ class NoiseScheduler(_LevelScheduler):
         verbose: If 1, print the value at each epoch.
     """
 
-    layer_type = Corruption
+    layers_property = "corruption_layers"
     log_name = "noise_level"
 
 
@@ -160,8 +186,9 @@ class SparsityMonitor(keras.callbacks.Callback):
     """Records how sparse a hidden representation is, once per epoch.
 
     At the end of every epoch the monitored activations h of the examples
-    `x` are computed (clean inputs, inference mode) and four numbers are
-    written into the epoch logs, so they appear in `History.history`:
+    `x` are computed (clean inputs, inference mode) and the four numbers of
+    `aekeras.metrics.sparsity_statistics` are written into the epoch logs,
+    so they appear in `History.history`:
 
     - `"{prefix}mean_abs"`: mean |h| over examples and units (Ω(h)/λ per unit);
     - `"{prefix}mean_activation"`: mean activation ρ̂ over examples and units;
@@ -180,7 +207,7 @@ class SparsityMonitor(keras.callbacks.Callback):
         threshold: Activity threshold; default 0.01 (suits ReLU and sigmoid
             units of data in [0, 1]).
         prefix: Prefix of the log keys; default `"code_"` (or `layer + "_"`).
-        batch_size: Batch size of the forward pass.
+        batch_size: Positive int, the batch size of the forward pass.
 
     `measure(model)` returns the same statistics for any trained autoencoder,
     outside `fit`.
@@ -198,19 +225,11 @@ class SparsityMonitor(keras.callbacks.Callback):
 
     def __init__(self, x, layer=None, threshold=0.01, prefix=None, batch_size=512):
         super().__init__()
-        x = np.asarray(x, dtype="float32")
-        if x.ndim < 2 or len(x) == 0:
-            raise ValueError(
-                "`x` must be a non-empty batch of examples, shape (n, ...). "
-                f"Received: x.shape={x.shape}"
-            )
-        if not threshold >= 0:
-            raise ValueError(f"`threshold` must be >= 0. Received: threshold={threshold}")
-        self.x = x
+        self.x = validate_batch_arg(x, "x", min_examples=1, dtype="float32")
         self.layer = layer
-        self.threshold = float(threshold)
+        self.threshold = validate_float_arg(threshold, "threshold", min_value=0)
         self.prefix = prefix if prefix is not None else (f"{layer}_" if layer else "code_")
-        self.batch_size = batch_size
+        self.batch_size = validate_int_arg(batch_size, "batch_size", min_value=1)
 
     def _make_probe(self, model):
         encoder = getattr(model, "encoder", None)
@@ -221,7 +240,7 @@ class SparsityMonitor(keras.callbacks.Callback):
             )
         if self.layer is None:
             return encoder
-        names = [l.name for l in encoder.layers]
+        names = [layer.name for layer in encoder.layers]
         if self.layer not in names:
             raise ValueError(
                 f"The encoder has no layer named {self.layer!r}; its layers "
@@ -240,6 +259,9 @@ class SparsityMonitor(keras.callbacks.Callback):
             model: The autoencoder to measure; default: the model being
                 trained (so `measure()` also works on a trained model
                 after `fit`).
+
+        Returns:
+            A dict of four floats, keyed as in the logs.
         """
         if model is not None:
             probe = self._make_probe(model)
@@ -252,15 +274,10 @@ class SparsityMonitor(keras.callbacks.Callback):
             )
         h = probe.predict(self.x, batch_size=self.batch_size, verbose=0)
         h = np.asarray(h, dtype="float64").reshape(len(h), -1)
-        active = np.abs(h) > self.threshold
         self.unit_activation_ = h.mean(axis=0)
-        return {
-            f"{self.prefix}mean_abs": float(np.abs(h).mean()),
-            f"{self.prefix}mean_activation": float(h.mean()),
-            f"{self.prefix}active_fraction": float(active.mean()),
-            f"{self.prefix}dead_fraction": float((~active.any(axis=0)).mean()),
-        }
+        statistics = metrics.sparsity_statistics(h, threshold=self.threshold)
+        return {f"{self.prefix}{key}": value for key, value in statistics.items()}
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        logs.update(self.measure())
+        if logs is not None:  # Keras passes the dict that History records
+            logs.update(self.measure())

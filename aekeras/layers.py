@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from aekeras import regularizers as regularizers_lib
+from aekeras.validation import validate_float_arg
 
 
 class ScheduledLayer(keras.layers.Layer):
@@ -12,10 +13,12 @@ class ScheduledLayer(keras.layers.Layer):
     The value lives in a non-trainable variable `level`, read inside `call`,
     so that a callback can change it between epochs and the change takes
     effect in compiled (`jit_compile=True`) training steps on every backend.
-    Subclasses define `_check_level(value)`, which validates a new value.
+    Subclasses create it with `add_level` and define `validate_level(value)`,
+    which checks a new value and returns it as a float.
     """
 
-    def _add_level(self, value, name):
+    def add_level(self, value, name):
+        """Creates the `level` variable, named `name`, holding `value`."""
         self.level = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(value),
@@ -23,12 +26,13 @@ class ScheduledLayer(keras.layers.Layer):
             name=name,
         )
 
-    def _check_level(self, value):
-        return float(value)
+    def validate_level(self, value):
+        """Returns `value` as a float, or raises a `ValueError` if it is invalid."""
+        return validate_float_arg(value, "level")
 
     def set_level(self, value):
         """Validates `value` and assigns it to the `level` variable."""
-        self.level.assign(self._check_level(value))
+        self.level.assign(self.validate_level(value))
 
     def get_level(self):
         """Returns the current value of the `level` variable as a float."""
@@ -69,14 +73,12 @@ class SparsityPenalty(ScheduledLayer):
         super().__init__(**kwargs)
         self.regularizer = regularizers_lib.get(regularizer)
         if self.regularizer is None:
-            raise ValueError(
-                "`SparsityPenalty` needs a regularizer. Received: regularizer=None"
-            )
-        self._add_level(self.regularizer.strength, "strength")
+            raise ValueError("`SparsityPenalty` needs a regularizer. Received: regularizer=None")
+        self.add_level(self.regularizer.strength, "strength")
         self.built = True
 
-    def _check_level(self, value):
-        return regularizers_lib._check_strength(value, "strength")
+    def validate_level(self, value):
+        return validate_float_arg(value, "strength", min_value=0)
 
     def call(self, inputs, training=False):
         penalty = self.regularizer.penalty(inputs)
@@ -123,8 +125,7 @@ class DenseTranspose(keras.layers.Layer):
         super().__init__(**kwargs)
         if not isinstance(tied_to, keras.layers.Dense):
             raise ValueError(
-                "`tied_to` must be a keras.layers.Dense layer. "
-                f"Received: tied_to={tied_to!r}"
+                f"`tied_to` must be a keras.layers.Dense layer. Received: tied_to={tied_to!r}"
             )
         # Held outside Keras' attribute tracking: the kernel belongs to (and
         # is saved with) `tied_to`, not to this layer.
@@ -149,9 +150,7 @@ class DenseTranspose(keras.layers.Layer):
                 f"units of '{self._tied_to.name}'. Received: input_shape={input_shape}"
             )
         if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(in_units,), initializer="zeros", name="bias"
-            )
+            self.bias = self.add_weight(shape=(in_units,), initializer="zeros", name="bias")
 
     def call(self, inputs):
         outputs = ops.matmul(inputs, ops.transpose(self._tied_to.kernel))

@@ -1,8 +1,12 @@
-"""Reconstruction and representation metrics: numpy functions and a Keras metric."""
+"""Reconstruction and representation metrics: NumPy functions and a Keras metric."""
 
 import keras
 import numpy as np
 from keras import ops
+
+from aekeras.validation import validate_batch_arg
+from aekeras.validation import validate_float_arg
+from aekeras.validation import validate_int_arg
 
 
 def _check_pair(x, x_hat, min_ndim):
@@ -13,12 +17,10 @@ def _check_pair(x, x_hat, min_ndim):
             "`x` and `x_hat` must have the same shape. "
             f"Received: x.shape={x.shape}, x_hat.shape={x_hat.shape}"
         )
-    if x.ndim < min_ndim or x.size == 0:
-        expected = "(n_images, ...)" if min_ndim == 2 else "a non-empty array"
-        raise ValueError(
-            f"`x` must be {expected} with at least one element. "
-            f"Received: x.shape={x.shape}"
-        )
+    if min_ndim == 2:
+        validate_batch_arg(x, "x", min_examples=1)
+    if x.size == 0:
+        raise ValueError(f"`x` must hold at least one value. Received: x.shape={x.shape}")
     return x, x_hat
 
 
@@ -40,26 +42,26 @@ def reconstruction_error(x, x_hat):
     image), so compare with them only on data in that range.
 
     Args:
-        x: array of shape `(n_images, ...)`, the original images.
-        x_hat: array of the same shape, the reconstructions.
+        x: Array of shape `(n_images, ...)`, the original images.
+        x_hat: Array of the same shape, the reconstructions.
 
     Returns:
-        float, the mean per-image sum of squared errors.
+        Float, the mean per-image sum of squared errors.
 
     Raises:
-        ValueError: if the shapes differ, or `x` has no batch axis or no
+        ValueError: If the shapes differ, or `x` has no batch axis or no
             element.
 
     Example:
 
+    >>> import aekeras, numpy as np
     >>> x = np.zeros((2, 2, 2))
     >>> x_hat = np.full((2, 2, 2), 0.5)
-    >>> reconstruction_error(x, x_hat)
+    >>> aekeras.metrics.reconstruction_error(x, x_hat)
     1.0
 
     Reference:
-    - [Hinton & Salakhutdinov, 2006. Reducing the dimensionality of data with
-      neural networks](https://doi.org/10.1126/science.1127647)
+    - [Hinton & Salakhutdinov, 2006](https://doi.org/10.1126/science.1127647)
     """
     x, x_hat = _check_pair(x, x_hat, min_ndim=2)
     return float(np.mean(_per_image_sse(x, x_hat)))
@@ -72,18 +74,19 @@ def mse(x, x_hat):
     of images: the loss that `keras.losses.MeanSquaredError` minimises.
 
     Args:
-        x: array, the original data.
-        x_hat: array of the same shape, the reconstructions.
+        x: Array, the original data.
+        x_hat: Array of the same shape, the reconstructions.
 
     Returns:
-        float, `mean((x - x_hat) ** 2)`.
+        Float, `mean((x - x_hat) ** 2)`.
 
     Raises:
-        ValueError: if the shapes differ or the arrays are empty.
+        ValueError: If the shapes differ or the arrays are empty.
 
     Example:
 
-    >>> mse([0.0, 1.0], [0.0, 0.0])
+    >>> import aekeras
+    >>> aekeras.metrics.mse([0.0, 1.0], [0.0, 0.0])
     0.5
     """
     x, x_hat = _check_pair(x, x_hat, min_ndim=0)
@@ -101,30 +104,27 @@ def psnr(x, x_hat, data_range=1.0):
     one image is capped at 100 dB.
 
     Args:
-        x: array of shape `(n_images, ...)`, the original images.
-        x_hat: array of the same shape, the reconstructions.
-        data_range: positive float, the difference between the largest and
+        x: Array of shape `(n_images, ...)`, the original images.
+        x_hat: Array of the same shape, the reconstructions.
+        data_range: Positive float, the difference between the largest and
             the smallest possible pixel value: 1.0 for pixels in [0, 1],
             255.0 for 8-bit pixels.
 
     Returns:
-        float, the mean per-image PSNR in dB.
+        Float, the mean per-image PSNR in dB.
 
     Raises:
-        ValueError: if the shapes differ, `x` has no batch axis or no
+        ValueError: If the shapes differ, `x` has no batch axis or no
             element, or `data_range` is not positive.
 
     Example:
 
+    >>> import aekeras, numpy as np
     >>> x = np.zeros((1, 4))
-    >>> round(psnr(x, x + 0.1), 6)
+    >>> round(aekeras.metrics.psnr(x, x + 0.1), 6)
     20.0
     """
-    if not np.isfinite(data_range) or data_range <= 0:
-        raise ValueError(
-            "`data_range` must be a positive number, e.g. 1.0 for pixels in "
-            f"[0, 1] or 255.0 for 8-bit pixels. Received: data_range={data_range!r}"
-        )
+    data_range = validate_float_arg(data_range, "data_range", min_value=0, min_inclusive=False)
     x, x_hat = _check_pair(x, x_hat, min_ndim=2)
     pixels = x[0].size
     per_image_mse = _per_image_sse(x, x_hat) / pixels
@@ -144,47 +144,40 @@ def linear_probe(z_train, y_train, z_test, y_test, max_iter=1000, C=1.0, seed=0)
     convolutional feature maps) are flattened.
 
     Args:
-        z_train: array `(n_train, ...)`, codes of the training examples.
-        y_train: array `(n_train,)`, their class labels.
-        z_test: array `(n_test, ...)`, codes of the test examples.
-        y_test: array `(n_test,)`, their class labels.
-        max_iter: int, the maximum number of L-BFGS iterations.
-        C: positive float, the inverse strength of the L2 penalty.
-        seed: int, the classifier's `random_state`, for reproducibility.
+        z_train: Array `(n_train, ...)`, codes of the training examples.
+        y_train: Array `(n_train,)`, their class labels.
+        z_test: Array `(n_test, ...)`, codes of the test examples.
+        y_test: Array `(n_test,)`, their class labels.
+        max_iter: Integer, the maximum number of L-BFGS iterations.
+        C: Positive float, the inverse strength of the L2 penalty.
+        seed: Integer, the classifier's `random_state`, for reproducibility.
 
     Returns:
-        float in [0, 1], the accuracy on the test codes.
+        Float in [0, 1], the accuracy on the test codes.
 
     Raises:
-        ValueError: if the numbers of codes and labels differ, the train and
+        ValueError: If the numbers of codes and labels differ, the train and
             test codes have different sizes, or `C`/`max_iter` are not
             positive.
 
     Example:
 
+    >>> import aekeras, numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 200)
     >>> z = y[:, None] + 0.1 * rng.normal(size=(200, 3))
-    >>> linear_probe(z[:100], y[:100], z[100:], y[100:])
+    >>> aekeras.metrics.linear_probe(z[:100], y[:100], z[100:], y[100:])
     1.0
 
     Reference:
-    - [Alain & Bengio, 2016. Understanding intermediate layers using linear
-      classifier probes](https://arxiv.org/abs/1610.01644)
+    - [Alain & Bengio, 2016](https://arxiv.org/abs/1610.01644)
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    if not C > 0:
-        raise ValueError(f"`C` must be a positive number. Received: C={C!r}")
-    if (
-        isinstance(max_iter, bool)
-        or not isinstance(max_iter, (int, np.integer))
-        or max_iter < 1
-    ):
-        raise ValueError(
-            f"`max_iter` must be an integer >= 1. Received: max_iter={max_iter!r}"
-        )
+    C = validate_float_arg(C, "C", min_value=0, min_inclusive=False)
+    max_iter = validate_int_arg(max_iter, "max_iter", min_value=1)
+    seed = validate_int_arg(seed, "seed", min_value=0, allow_none=True)
     z_train = _as_codes(z_train, y_train, "z_train", "y_train")
     z_test = _as_codes(z_test, y_test, "z_test", "y_test")
     if z_train.shape[1] != z_test.shape[1]:
@@ -198,6 +191,53 @@ def linear_probe(z_train, y_train, z_test, y_test, max_iter=1000, C=1.0, seed=0)
     classifier.fit(scaler.transform(z_train), np.asarray(y_train).ravel())
     accuracy = classifier.score(scaler.transform(z_test), np.asarray(y_test).ravel())
     return float(accuracy)
+
+
+def sparsity_statistics(h, threshold=0.01):
+    """How sparse a batch of hidden activations is: four numbers.
+
+    The statistics that `aekeras.callbacks.SparsityMonitor` records every
+    epoch, for activations `h` of shape `(n_examples, ...)` (every example
+    is flattened to its units):
+
+    - `"mean_abs"`: mean |h| over examples and units (Ω(h)/λ per unit for
+      the L1 penalty);
+    - `"mean_activation"`: the mean activation ρ̂ over examples and units
+      (the mean of the per-unit ρ̂_j of the KL penalty);
+    - `"active_fraction"`: the fraction of (example, unit) pairs with
+      |h| > `threshold`;
+    - `"dead_fraction"`: the fraction of units with |h| <= `threshold` on
+      every example (units that never fire).
+
+    Args:
+        h: Array `(n_examples, ...)`, e.g. `model.encode(x)`.
+        threshold: Non-negative float, the activity threshold; the default
+            0.01 suits ReLU and sigmoid units of data in [0, 1].
+
+    Returns:
+        A dict of four floats with the keys above.
+
+    Raises:
+        ValueError: If `h` has no batch axis or no example, or `threshold`
+            is negative.
+
+    Example:
+
+    >>> import aekeras, numpy as np
+    >>> h = np.array([[0.0, 0.5], [0.0, 0.0]])
+    >>> aekeras.metrics.sparsity_statistics(h)
+    {'mean_abs': 0.125, 'mean_activation': 0.125, 'active_fraction': 0.25, 'dead_fraction': 0.5}
+    """
+    threshold = validate_float_arg(threshold, "threshold", min_value=0)
+    h = validate_batch_arg(h, "h", min_examples=1, dtype=np.float64)
+    h = h.reshape(len(h), -1)
+    active = np.abs(h) > threshold
+    return {
+        "mean_abs": float(np.abs(h).mean()),
+        "mean_activation": float(h.mean()),
+        "active_fraction": float(active.mean()),
+        "dead_fraction": float((~active.any(axis=0)).mean()),
+    }
 
 
 def _as_codes(z, y, z_name, y_name):
@@ -223,31 +263,31 @@ class ReconstructionError(keras.metrics.Metric):
     depend on the batch size.
 
     Args:
-        name: string name of the metric instance.
-        dtype: dtype of the metric's computations; defaults to
+        name: String name of the metric instance.
+        dtype: Dtype of the metric's computations; defaults to
             `keras.backend.floatx()`.
 
     Call arguments (of `update_state`):
-        y_true: tensor `(batch, ...)`, the original images.
-        y_pred: tensor of the same shape, the reconstructions.
-        sample_weight: optional tensor `(batch,)` of per-image weights; the
+        y_true: Tensor `(batch, ...)`, the original images.
+        y_pred: Tensor of the same shape, the reconstructions.
+        sample_weight: Optional tensor `(batch,)` of per-image weights; the
             result is then the weighted mean.
 
     Example:
 
-    >>> m = ReconstructionError()
+    >>> import aekeras, numpy as np
+    >>> m = aekeras.metrics.ReconstructionError()
     >>> m.update_state(np.zeros((2, 4)), np.full((2, 4), 0.5))
     >>> float(m.result())
     1.0
 
     ```python
     model.compile(optimizer="adam", loss="binary_crossentropy",
-                  metrics=[ReconstructionError()])
+                  metrics=[aekeras.metrics.ReconstructionError()])
     ```
 
     Reference:
-    - [Hinton & Salakhutdinov, 2006. Reducing the dimensionality of data with
-      neural networks](https://doi.org/10.1126/science.1127647)
+    - [Hinton & Salakhutdinov, 2006](https://doi.org/10.1126/science.1127647)
     """
 
     def __init__(self, name="reconstruction_error", dtype=None):
@@ -265,8 +305,7 @@ class ReconstructionError(keras.metrics.Metric):
         true_shape = tuple(y_true.shape)
         pred_shape = tuple(y_pred.shape)
         if len(true_shape) != len(pred_shape) or any(
-            a is not None and b is not None and a != b
-            for a, b in zip(true_shape, pred_shape)
+            a is not None and b is not None and a != b for a, b in zip(true_shape, pred_shape)
         ):
             raise ValueError(
                 "`y_true` and `y_pred` must have the same shape. "
@@ -281,9 +320,7 @@ class ReconstructionError(keras.metrics.Metric):
             self.total.assign_add(ops.sum(sse))
             self.count.assign_add(ops.cast(ops.shape(sse)[0], self.dtype))
         else:
-            weight = ops.reshape(
-                ops.convert_to_tensor(sample_weight, dtype=self.dtype), (-1,)
-            )
+            weight = ops.reshape(ops.convert_to_tensor(sample_weight, dtype=self.dtype), (-1,))
             self.total.assign_add(ops.sum(weight * sse))
             self.count.assign_add(ops.sum(weight))
 

@@ -7,7 +7,13 @@ import numpy as np
 
 from aekeras import corruption as corruption_lib
 from aekeras import regularizers as regularizers_lib
-from aekeras.layers import DenseTranspose, SparsityPenalty
+from aekeras.layers import DenseTranspose
+from aekeras.layers import SparsityPenalty
+from aekeras.validation import validate_batch_arg
+from aekeras.validation import validate_finite_array
+from aekeras.validation import validate_int_arg
+from aekeras.validation import validate_int_sequence_arg
+from aekeras.validation import validate_range_arg
 
 _OUTPUT_RANGES = {"sigmoid": (0.0, 1.0)}
 
@@ -39,10 +45,10 @@ class Autoencoder(keras.Model):
 
     Example:
 
-    >>> import keras
+    >>> import aekeras, keras
     >>> enc = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)])
     >>> dec = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8)])
-    >>> ae = Autoencoder(enc, dec)
+    >>> ae = aekeras.models.Autoencoder(enc, dec)
     >>> ae.code_dim
     2
     """
@@ -51,28 +57,19 @@ class Autoencoder(keras.Model):
         super().__init__(**kwargs)
         for name, part in (("encoder", encoder), ("decoder", decoder)):
             if not isinstance(part, keras.Model):
-                raise ValueError(
-                    f"`{name}` must be a keras.Model. Received: {name}={part!r}"
-                )
+                raise ValueError(f"`{name}` must be a keras.Model. Received: {name}={part!r}")
         code_shape = tuple(encoder.output_shape[1:])
         decoder_in = tuple(decoder.input_shape[1:])
         if code_shape != decoder_in:
             raise ValueError(
                 "The decoder must accept the encoder's codes: encoder output "
                 f"shape {code_shape} != decoder input shape {decoder_in}. "
-                f"Received: decoder input shape={decoder_in}"
+                f"Received: decoder.input_shape={decoder.input_shape}"
             )
         self.encoder = encoder
         self.decoder = decoder
         self.corruption = corruption_lib.get(corruption)
-        if output_range is not None:
-            output_range = tuple(float(v) for v in output_range)
-            if len(output_range) != 2 or not output_range[0] < output_range[1]:
-                raise ValueError(
-                    "`output_range` must be None or (low, high) with low < high. "
-                    f"Received: output_range={output_range}"
-                )
-        self.output_range = output_range
+        self.output_range = validate_range_arg(output_range, "output_range", allow_none=True)
         self.build((None, *self.input_shape_))
 
     @property
@@ -101,21 +98,24 @@ class Autoencoder(keras.Model):
     def check_inputs(self, x, name="x"):
         """Raises a ValueError if `x` does not fit the model's input shape or range.
 
+        The data must have the model's input shape, hold no NaN or infinity
+        and, for a model with an `output_range` (a sigmoid output), lie in
+        that range.
+
         Args:
             x: A NumPy-convertible array of inputs.
             name: The argument name used in the error message.
 
         Returns:
             `x` as a float32 NumPy array.
+
+        Raises:
+            ValueError: If `x` has the wrong shape, holds NaN or infinite
+                values (the message gives their numbers and examples), or
+                lies outside `output_range`.
         """
-        x = np.asarray(x, dtype="float32")
-        expected = self.input_shape_
-        if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
-            raise ValueError(
-                f"`{name}` must have shape (n, {', '.join(map(str, expected))}) "
-                f"to match the model's input shape {expected}. "
-                f"Received: {name}.shape={x.shape}"
-            )
+        x = validate_batch_arg(x, name, self.input_shape_, dtype="float32")
+        validate_finite_array(x, name)
         if self.output_range is not None and x.size:
             lo, hi = self.output_range
             x_min, x_max = float(x.min()), float(x.max())
@@ -158,13 +158,7 @@ class Autoencoder(keras.Model):
 
     def decode(self, z, batch_size=256):
         """Returns the reconstructions g(z) of codes `z` as a NumPy array."""
-        z = np.asarray(z, dtype="float32")
-        expected = tuple(self.decoder.input_shape[1:])
-        if z.ndim != len(expected) + 1 or tuple(z.shape[1:]) != expected:
-            raise ValueError(
-                f"`z` must have shape (n, {', '.join(map(str, expected))}) to "
-                f"match the decoder's input. Received: z.shape={z.shape}"
-            )
+        z = validate_batch_arg(z, "z", self.decoder.input_shape[1:], dtype="float32")
         return self.decoder.predict(z, batch_size=batch_size, verbose=0)
 
     def reconstruct(self, x, batch_size=256):
@@ -174,8 +168,15 @@ class Autoencoder(keras.Model):
     # ---------------------------------------------------------- layers found
     @property
     def sparsity_layers(self):
-        """The `SparsityPenalty` layers of the encoder."""
-        return [l for l in self.encoder.layers if isinstance(l, SparsityPenalty)]
+        """The `aekeras.layers.SparsityPenalty` layers of the model, at any depth."""
+        return [layer for layer in _all_layers(self) if isinstance(layer, SparsityPenalty)]
+
+    @property
+    def corruption_layers(self):
+        """The corruption layers (`aekeras.corruption`) of the model, at any depth."""
+        return [
+            layer for layer in _all_layers(self) if isinstance(layer, corruption_lib.Corruption)
+        ]
 
     def get_config(self):
         return {
@@ -195,45 +196,31 @@ class Autoencoder(keras.Model):
         return cls(**config)
 
 
-def _check_units(values, name):
-    values = list(values)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(
-                f"`{name}` must be positive integers. Received: {name}={values}"
-            )
-    return [int(v) for v in values]
+def _all_layers(model):
+    """The layers of `model` and, recursively, of the models among them."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
 
 
 def _as_shape(input_shape):
-    if isinstance(input_shape, (int, np.integer)):
-        input_shape = (int(input_shape),)
-    input_shape = tuple(input_shape)
-    if not input_shape or any(
-        isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
-        for d in input_shape
-    ):
-        raise ValueError(
-            "`input_shape` must be a positive int or a tuple of positive ints "
-            f"(one example, without the batch axis). Received: input_shape={input_shape}"
-        )
-    return tuple(int(d) for d in input_shape)
+    """An input shape from a positive int or a sequence of positive ints."""
+    if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
+        input_shape = (input_shape,)
+    return validate_int_sequence_arg(input_shape, "input_shape", allow_empty=False)
 
 
 def _sparsity_position(sparsity_layer, n_hidden):
     """Index of the layer (0..n_hidden-1 hidden, n_hidden = code) penalised."""
     if sparsity_layer == "code":
         return n_hidden
-    if (
-        isinstance(sparsity_layer, (int, np.integer))
-        and not isinstance(sparsity_layer, bool)
-        and 0 <= sparsity_layer < n_hidden
-    ):
-        return int(sparsity_layer)
-    raise ValueError(
-        "`sparsity_layer` must be 'code' or the index of a hidden encoder layer "
-        f"(0 to {n_hidden - 1}). Received: sparsity_layer={sparsity_layer!r}"
-    )
+    if n_hidden == 0:  # no hidden layer to choose
+        raise ValueError(
+            "`sparsity_layer` must be 'code' for an autoencoder without hidden "
+            f"layers. Received: sparsity_layer={sparsity_layer!r}"
+        )
+    return validate_int_arg(sparsity_layer, "sparsity_layer", min_value=0, max_value=n_hidden - 1)
 
 
 class _BuiltAutoencoder(Autoencoder):
@@ -244,6 +231,7 @@ class _BuiltAutoencoder(Autoencoder):
     """
 
     def __init__(self, encoder, decoder, corruption, output_activation, builder_config, **kwargs):
+        output_activation = _serialize_activation(output_activation)
         super().__init__(
             encoder,
             decoder,
@@ -254,14 +242,16 @@ class _BuiltAutoencoder(Autoencoder):
         self._builder_config = {**builder_config, "output_activation": output_activation}
 
     def get_config(self):
-        return {
-            **keras.Model.get_config(self),
-            **self._builder_config,
-            "corruption": keras.saving.serialize_keras_object(self.corruption),
-        }
+        config = super().get_config()
+        for key in ("encoder", "decoder", "output_range"):  # rebuilt from the builder's arguments
+            del config[key]
+        return {**config, **self._builder_config}
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("corruption"), dict):
+            config["corruption"] = keras.saving.deserialize_keras_object(config["corruption"])
         return cls(**config)
 
 
@@ -307,8 +297,7 @@ class DenseAutoencoder(_BuiltAutoencoder):
     (None, 8)
 
     Reference:
-    - Hinton & Salakhutdinov. Reducing the dimensionality of data with neural
-      networks. Science 313 (2006), 504-507.
+    - [Hinton & Salakhutdinov, 2006](https://doi.org/10.1126/science.1127647)
     """
 
     def __init__(
@@ -327,8 +316,9 @@ class DenseAutoencoder(_BuiltAutoencoder):
         **kwargs,
     ):
         input_shape = _as_shape(input_shape)
-        hidden_units = _check_units(hidden_units, "hidden_units")
-        (code_dim,) = _check_units([code_dim], "code_dim")
+        hidden_units = validate_int_sequence_arg(hidden_units, "hidden_units")
+        code_dim = validate_int_arg(code_dim, "code_dim", min_value=1)
+        kernel_initializer = keras.initializers.get(kernel_initializer)
         sparsity = regularizers_lib.get(sparsity)
         position = _sparsity_position(sparsity_layer, len(hidden_units))
         n_inputs = math.prod(input_shape)
@@ -370,14 +360,14 @@ class DenseAutoencoder(_BuiltAutoencoder):
 
         builder_config = {
             "input_shape": list(input_shape),
-            "hidden_units": hidden_units,
+            "hidden_units": list(hidden_units),
             "code_dim": code_dim,
-            "activation": activation,
-            "code_activation": code_activation,
+            "activation": _serialize_activation(activation),
+            "code_activation": _serialize_activation(code_activation),
             "tied_weights": bool(tied_weights),
             "sparsity": keras.saving.serialize_keras_object(sparsity),
             "sparsity_layer": sparsity_layer,
-            "kernel_initializer": kernel_initializer,
+            "kernel_initializer": keras.initializers.serialize(kernel_initializer),
         }
         super().__init__(encoder, decoder, corruption, output_activation, builder_config, **kwargs)
 
@@ -386,8 +376,7 @@ class DenseAutoencoder(_BuiltAutoencoder):
         """The architecture in the paper's notation, e.g. '784-1000-500-250-30'."""
         cfg = self._builder_config
         return "-".join(
-            str(n)
-            for n in [math.prod(cfg["input_shape"]), *cfg["hidden_units"], cfg["code_dim"]]
+            str(n) for n in [math.prod(cfg["input_shape"]), *cfg["hidden_units"], cfg["code_dim"]]
         )
 
 
@@ -416,7 +405,8 @@ class ConvAutoencoder(_BuiltAutoencoder):
 
     Example:
 
-    >>> ae = ConvAutoencoder((28, 28, 1), filters=(16, 32), code_dim=16)
+    >>> import aekeras
+    >>> ae = aekeras.models.ConvAutoencoder((28, 28, 1), filters=(16, 32), code_dim=16)
     >>> ae.decoder.output.shape
     (None, 28, 28, 1)
     """
@@ -440,12 +430,9 @@ class ConvAutoencoder(_BuiltAutoencoder):
                 "`input_shape` must be (height, width, channels) for a "
                 f"convolutional autoencoder. Received: input_shape={input_shape}"
             )
-        filters = _check_units(filters, "filters")
-        if not filters:
-            raise ValueError(f"`filters` must not be empty. Received: filters={filters}")
-        (kernel_size,) = _check_units([kernel_size], "kernel_size")
-        if code_dim is not None:
-            (code_dim,) = _check_units([code_dim], "code_dim")
+        filters = validate_int_sequence_arg(filters, "filters", allow_empty=False)
+        kernel_size = validate_int_arg(kernel_size, "kernel_size", min_value=1)
+        code_dim = validate_int_arg(code_dim, "code_dim", min_value=1, allow_none=True)
         factor = 2 ** len(filters)
         height, width, channels = input_shape
         if height % factor or width % factor:
@@ -459,7 +446,11 @@ class ConvAutoencoder(_BuiltAutoencoder):
         h = inputs
         for i, f in enumerate(filters):
             h = keras.layers.Conv2D(
-                f, kernel_size, strides=2, padding="same", activation=activation,
+                f,
+                kernel_size,
+                strides=2,
+                padding="same",
+                activation=activation,
                 name=f"encoder_conv_{i}",
             )(h)
         feature_shape = tuple(h.shape[1:])
@@ -473,26 +464,35 @@ class ConvAutoencoder(_BuiltAutoencoder):
         codes = keras.Input(tuple(encoder.output.shape[1:]), name="z")
         h = codes
         if code_dim is not None:
-            h = keras.layers.Dense(math.prod(feature_shape), activation=activation, name="decoder_dense")(h)
+            h = keras.layers.Dense(
+                math.prod(feature_shape), activation=activation, name="decoder_dense"
+            )(h)
             h = keras.layers.Reshape(feature_shape, name="unflatten")(h)
         for i, f in enumerate(reversed(filters)):
             h = keras.layers.Conv2DTranspose(
-                f, kernel_size, strides=2, padding="same", activation=activation,
+                f,
+                kernel_size,
+                strides=2,
+                padding="same",
+                activation=activation,
                 name=f"decoder_deconv_{i}",
             )(h)
         h = keras.layers.Conv2D(
-            channels, kernel_size, padding="same", activation=output_activation,
+            channels,
+            kernel_size,
+            padding="same",
+            activation=output_activation,
             name="reconstruction",
         )(h)
         decoder = keras.Model(codes, h, name="decoder")
 
         builder_config = {
             "input_shape": list(input_shape),
-            "filters": filters,
+            "filters": list(filters),
             "kernel_size": kernel_size,
             "code_dim": code_dim,
-            "activation": activation,
-            "code_activation": code_activation,
+            "activation": _serialize_activation(activation),
+            "code_activation": _serialize_activation(code_activation),
             "sparsity": keras.saving.serialize_keras_object(sparsity),
         }
         super().__init__(encoder, decoder, corruption, output_activation, builder_config, **kwargs)
@@ -514,7 +514,8 @@ def deep_autoencoder(layer_sizes, input_shape=None, **kwargs):
 
     Example:
 
-    >>> ae = deep_autoencoder("784-1000-500-250-30", input_shape=(28, 28, 1))
+    >>> import aekeras
+    >>> ae = aekeras.models.deep_autoencoder("784-1000-500-250-30", input_shape=(28, 28, 1))
     >>> ae.layer_sizes
     '784-1000-500-250-30'
     """
@@ -524,12 +525,12 @@ def deep_autoencoder(layer_sizes, input_shape=None, **kwargs):
             sizes = [int(s) for s in layer_sizes.split("-")]
         except ValueError:
             sizes = None
-    if sizes is None or len(list(sizes)) < 2:
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
         raise ValueError(
             "`layer_sizes` must list at least the input and code sizes, e.g. "
             f"'784-1000-500-250-30'. Received: layer_sizes={layer_sizes!r}"
         )
-    sizes = _check_units(sizes, "layer_sizes")
+    sizes = validate_int_sequence_arg(sizes, "layer_sizes")
     if input_shape is None:
         input_shape = (sizes[0],)
     input_shape = _as_shape(input_shape)
@@ -538,6 +539,9 @@ def deep_autoencoder(layer_sizes, input_shape=None, **kwargs):
             f"`input_shape` has {math.prod(input_shape)} values but layer_sizes "
             f"starts with {sizes[0]}. Received: input_shape={input_shape}"
         )
-    return DenseAutoencoder(
-        input_shape, hidden_units=sizes[1:-1], code_dim=sizes[-1], **kwargs
-    )
+    return DenseAutoencoder(input_shape, hidden_units=sizes[1:-1], code_dim=sizes[-1], **kwargs)
+
+
+def _serialize_activation(activation):
+    """An activation's config as Keras layers save it ("relu", "linear" for None, ...)."""
+    return keras.activations.serialize(keras.activations.get(activation))

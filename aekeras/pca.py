@@ -4,6 +4,10 @@ import math
 
 import numpy as np
 
+from aekeras.validation import validate_batch_arg
+from aekeras.validation import validate_finite_array
+from aekeras.validation import validate_int_arg
+
 
 class PCA:
     """Principal component analysis, the linear baseline for autoencoders.
@@ -23,52 +27,41 @@ class PCA:
     reconstructions are returned as float32.
 
     Args:
-        n_components: int, the number of principal components kept (the code
+        n_components: Integer, the number of principal components kept (the code
             dimension). Must be at least 1 and, when fitting, at most
             `min(n_samples, n_features)`.
 
     Attributes:
-        components_: float64 array `(n_components, n_features)`, the
+        components_: Float64 array `(n_components, n_features)`, the
             principal axes (orthonormal rows), by decreasing variance.
-        mean_: float64 array `(n_features,)`, the mean of the training data.
-        explained_variance_: float64 array `(n_components,)`, the variance of
+        mean_: Float64 array `(n_features,)`, the mean of the training data.
+        explained_variance_: Float64 array `(n_components,)`, the variance of
             the training data along each component (the eigenvalues of the
             sample covariance, which divides by `n_samples - 1`).
-        explained_variance_ratio_: float64 array `(n_components,)`, the
+        explained_variance_ratio_: Float64 array `(n_components,)`, the
             fraction of the total variance carried by each component.
-        input_shape_: tuple, the shape of one example seen by `fit`
+        input_shape_: Tuple, the shape of one example seen by `fit`
             (without the batch axis); `decode` returns this shape.
-        n_features_: int, the number of features, `prod(input_shape_)`.
-        n_samples_: int, the number of examples seen by `fit`.
+        n_features_: Integer, the number of features, `prod(input_shape_)`.
+        n_samples_: Integer, the number of examples seen by `fit`.
 
     Example:
 
+    >>> import aekeras, numpy as np
     >>> x = np.random.default_rng(0).random((100, 8, 8)).astype("float32")
-    >>> pca = PCA(n_components=5).fit(x)
+    >>> pca = aekeras.pca.PCA(n_components=5).fit(x)
     >>> pca.encode(x).shape
     (100, 5)
     >>> pca.reconstruct(x).shape
     (100, 8, 8)
 
     Reference:
-    - [Hinton & Salakhutdinov, 2006. Reducing the dimensionality of data with
-      neural networks](https://doi.org/10.1126/science.1127647)
-    - [Baldi & Hornik, 1989. Neural networks and principal component
-      analysis: learning from examples without local minima](
-      https://doi.org/10.1016/0893-6080(89)90014-2)
+    - [Hinton & Salakhutdinov, 2006](https://doi.org/10.1126/science.1127647)
+    - [Baldi & Hornik, 1989](https://doi.org/10.1016/0893-6080(89)90014-2)
     """
 
     def __init__(self, n_components):
-        if (
-            isinstance(n_components, bool)
-            or not isinstance(n_components, (int, np.integer))
-            or n_components < 1
-        ):
-            raise ValueError(
-                "`n_components` must be an integer >= 1. "
-                f"Received: n_components={n_components!r}"
-            )
-        self.n_components = int(n_components)
+        self.n_components = validate_int_arg(n_components, "n_components", min_value=1)
 
     @property
     def code_dim(self):
@@ -82,22 +75,17 @@ class PCA:
         """Computes the principal components of a data set.
 
         Args:
-            x: array of shape `(n_samples, ...)`; every example is flattened
+            x: Array of shape `(n_samples, ...)`; every example is flattened
                 to a vector of `prod(x.shape[1:])` features.
 
         Returns:
             The fitted `PCA` instance itself.
 
         Raises:
-            ValueError: if `x` has fewer than 2 examples, contains NaN or
+            ValueError: If `x` has fewer than 2 examples, contains NaN or
                 infinity, or if `n_components > min(n_samples, n_features)`.
         """
-        x = np.asarray(x)
-        if x.ndim < 2 or x.shape[0] < 2:
-            raise ValueError(
-                "`x` must be an array of shape (n_samples, ...) with at least "
-                f"2 examples. Received: x.shape={x.shape}"
-            )
+        x = validate_batch_arg(x, "x", min_examples=2)
         n_samples = x.shape[0]
         input_shape = tuple(int(d) for d in x.shape[1:])
         n_features = math.prod(input_shape)
@@ -107,13 +95,7 @@ class PCA:
                 f"min({n_samples}, {n_features}) for inputs of shape "
                 f"{x.shape}. Received: n_components={self.n_components}"
             )
-        data = x.reshape(n_samples, n_features).astype(np.float64)
-        if not np.all(np.isfinite(data)):
-            raise ValueError(
-                "`x` must contain only finite values. Received: x with "
-                f"{np.size(data) - np.count_nonzero(np.isfinite(data))} "
-                "NaN or infinite entries"
-            )
+        data = validate_finite_array(x.reshape(n_samples, n_features).astype(np.float64), "x")
         mean = data.mean(axis=0)
         data -= mean
 
@@ -155,28 +137,22 @@ class PCA:
         """Projects examples on the principal components.
 
         Args:
-            x: array of shape `(n, *input_shape_)`, with the feature shape
+            x: Array of shape `(n, *input_shape_)`, with the feature shape
                 seen by `fit`.
-            batch_size: optional int; when given, `x` is projected in chunks
+            batch_size: Optional int; when given, `x` is projected in chunks
                 of this many examples to bound the float64 memory. Accepted
                 for interface compatibility with `Autoencoder.encode`.
 
         Returns:
-            float32 array of shape `(n, n_components)`, the codes.
+            Float32 array of shape `(n, n_components)`, the codes.
 
         Raises:
-            RuntimeError: if the instance has not been fitted.
-            ValueError: if the feature shape of `x` differs from the one seen
+            RuntimeError: If the instance has not been fitted.
+            ValueError: If the feature shape of `x` differs from the one seen
                 by `fit`.
         """
         self._check_fitted("encode")
-        x = np.asarray(x)
-        if x.ndim < 1 or tuple(x.shape[1:]) != self.input_shape_:
-            raise ValueError(
-                "`x` must have shape (n_samples, *input_shape_) = "
-                f"(n_samples, {_shape_str(self.input_shape_)}), the feature "
-                f"shape seen by `fit`. Received: x.shape={x.shape}"
-            )
+        x = validate_batch_arg(x, "x", self.input_shape_)
         flat = x.reshape(x.shape[0], self.n_features_)
         return self._batched(flat, batch_size, self._project)
 
@@ -184,25 +160,20 @@ class PCA:
         """Maps codes back to the input space.
 
         Args:
-            z: array of shape `(n, n_components)`.
-            batch_size: optional int; when given, `z` is decoded in chunks of
+            z: Array of shape `(n, n_components)`.
+            batch_size: Optional int; when given, `z` is decoded in chunks of
                 this many codes. Accepted for interface compatibility with
                 `Autoencoder.decode`.
 
         Returns:
-            float32 array of shape `(n, *input_shape_)`.
+            Float32 array of shape `(n, *input_shape_)`.
 
         Raises:
-            RuntimeError: if the instance has not been fitted.
-            ValueError: if `z` is not of shape `(n, n_components)`.
+            RuntimeError: If the instance has not been fitted.
+            ValueError: If `z` is not of shape `(n, n_components)`.
         """
         self._check_fitted("decode")
-        z = np.asarray(z)
-        if z.ndim != 2 or z.shape[1] != self.n_components:
-            raise ValueError(
-                "`z` must have shape (n_samples, n_components) = "
-                f"(n_samples, {self.n_components}). Received: z.shape={z.shape}"
-            )
+        z = validate_batch_arg(z, "z", (self.n_components,))
         flat = self._batched(z, batch_size, self._back_project)
         return flat.reshape((z.shape[0],) + self.input_shape_)
 
@@ -210,20 +181,18 @@ class PCA:
         """Encodes and decodes examples: the rank-`n_components` approximation.
 
         Args:
-            x: array of shape `(n, *input_shape_)`.
-            batch_size: optional int, as in `encode`.
+            x: Array of shape `(n, *input_shape_)`.
+            batch_size: Optional int, as in `encode`.
 
         Returns:
-            float32 array with the shape of `x`.
+            Float32 array with the shape of `x`.
 
         Raises:
-            RuntimeError: if the instance has not been fitted.
-            ValueError: if the feature shape of `x` differs from the one seen
+            RuntimeError: If the instance has not been fitted.
+            ValueError: If the feature shape of `x` differs from the one seen
                 by `fit`.
         """
-        return self.decode(
-            self.encode(x, batch_size=batch_size), batch_size=batch_size
-        )
+        return self.decode(self.encode(x, batch_size=batch_size), batch_size=batch_size)
 
     def _project(self, flat):
         return (flat.astype(np.float64) - self.mean_) @ self.components_.T
@@ -233,17 +202,9 @@ class PCA:
 
     @staticmethod
     def _batched(array, batch_size, fn):
-        if batch_size is not None and (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ValueError(
-                "`batch_size` must be None or an integer >= 1. "
-                f"Received: batch_size={batch_size!r}"
-            )
+        batch_size = validate_int_arg(batch_size, "batch_size", min_value=1, allow_none=True)
         n = array.shape[0]
-        step = n if batch_size is None else int(batch_size)
+        step = n if batch_size is None else batch_size
         parts = [
             fn(array[start : start + step]).astype(np.float32)
             for start in range(0, n, max(step, 1))
@@ -255,10 +216,5 @@ class PCA:
     def _check_fitted(self, method):
         if not hasattr(self, "components_"):
             raise RuntimeError(
-                f"This PCA instance is not fitted yet: call `fit(x)` before "
-                f"`{method}`."
+                f"This PCA instance is not fitted yet: call `fit(x)` before `{method}`."
             )
-
-
-def _shape_str(shape):
-    return ", ".join(str(d) for d in shape)

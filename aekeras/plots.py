@@ -7,6 +7,12 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from aekeras.validation import format_value
+from aekeras.validation import validate_int_arg
+from aekeras.validation import validate_int_sequence_arg
+from aekeras.validation import validate_range_arg
+from aekeras.validation import validate_string_arg
+
 # Every function builds a `matplotlib.figure.Figure` directly, never through
 # `matplotlib.pyplot`: nothing is registered with pyplot, so a notebook shows
 # the returned figure exactly once and no figure leaks memory in a loop.
@@ -15,16 +21,19 @@ _SCALES = ("row", "image")
 
 
 def _image_shape_of(images, image_shape, name):
-    """Returns the 2-D (or RGB) display shape of a batch of images."""
+    """Returns the 2-D (or RGB) display shape of a batch of images.
+
+    `name` is how the images are named in error messages, e.g. `rows['PCA']`.
+    """
     per_image = images.shape[1:]
     size = math.prod(per_image)
     if image_shape is not None:
-        shape = tuple(int(d) for d in image_shape)
+        shape = validate_int_sequence_arg(image_shape, "image_shape", allow_empty=False)
         if len(shape) not in (2, 3) or math.prod(shape) != size:
             raise ValueError(
                 f"`image_shape` must be (height, width) or (height, width, "
                 f"channels) with {size} values to match {name}, whose images "
-                f"have shape {per_image}. Received: image_shape={image_shape}"
+                f"have shape {per_image}. Received: image_shape={image_shape!r}"
             )
     elif len(per_image) == 2:
         shape = per_image
@@ -42,11 +51,21 @@ def _image_shape_of(images, image_shape, name):
     if len(shape) == 3 and shape[-1] == 1:
         shape = shape[:2]
     if len(shape) == 3 and shape[-1] != 3:
-        raise ValueError(
-            "Images must have 1 or 3 channels. "
-            f"Received: image shape {shape} for {name}"
+        source = (
+            f"image_shape={image_shape!r}"
+            if image_shape is not None
+            else f"{name}.shape={images.shape}"
         )
+        raise ValueError(f"Images must have 1 or 3 channels. Received: {source}")
     return shape
+
+
+def _summary(rows):
+    """A short text for a dict of image arrays: their labels and shapes."""
+    if not isinstance(rows, dict):
+        return format_value(rows)
+    items = ", ".join(f"{label!r}: array of shape {np.shape(v)}" for label, v in rows.items())
+    return "{" + items + "}"
 
 
 def _hide_frame(ax):
@@ -54,14 +73,6 @@ def _hide_frame(ax):
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"`{name}` must be an integer >= 1. Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def reconstruction_grid(
@@ -82,86 +93,69 @@ def reconstruction_grid(
     aligned (same examples in the same order).
 
     Args:
-        rows: dict mapping a row label to an array of images of shape
+        rows: Dict mapping a row label to an array of images of shape
             `(N, H, W)`, `(N, H, W, 1)`, `(N, H, W, 3)` or flat `(N, D)`.
             All arrays must hold the same number of images `N`.
-        n: int, the number of images (columns) shown per row; at most `N`.
-        image_shape: optional `(H, W)` or `(H, W, C)` used to reshape every
+        n: Integer, the number of images (columns) shown per row; at most `N`.
+        image_shape: Optional `(H, W)` or `(H, W, C)` used to reshape every
             row; by default inferred per row (a flat `D` must be a square).
-        cmap: matplotlib colormap for single-channel images.
-        scale: how grey levels are mapped: `"row"` (one range per row, the
+        cmap: Matplotlib colormap for single-channel images.
+        scale: How grey levels are mapped: `"row"` (one range per row, the
             min and max of its `n` images, so a row's images are comparable),
             `"image"` (each image stretched to its own range) or a tuple
             `(vmin, vmax)` used for every image (e.g. `(0, 1)`).
-        titles: optional dict mapping some row labels to an extra line shown
+        titles: Optional dict mapping some row labels to an extra line shown
             under the label, e.g. `{"PCA": "error 8.1"}`.
-        cell_size: float, the size in inches of one image.
+        cell_size: Float, the size in inches of one image.
 
     Returns:
         A `matplotlib.figure.Figure` with `len(rows) * n` axes, not registered
         with pyplot.
 
     Raises:
-        ValueError: if `rows` is empty, the arrays hold different numbers of
+        ValueError: If `rows` is empty, the arrays hold different numbers of
             images, `n` exceeds that number, `titles` names an unknown row,
             `scale` is invalid, or an image shape cannot be inferred.
 
     Example:
 
+    >>> import aekeras, numpy as np
     >>> x = np.random.default_rng(0).random((10, 28, 28))
-    >>> fig = reconstruction_grid({"Original": x, "Noisy": x + 0.1}, n=5)
+    >>> fig = aekeras.plots.reconstruction_grid({"Original": x, "Noisy": x + 0.1}, n=5)
     >>> len(fig.axes)
     10
     """
     if not isinstance(rows, dict) or not rows:
         raise ValueError(
             "`rows` must be a non-empty dict mapping a row label to an array "
-            f"of images. Received: rows={type(rows).__name__} of length "
-            f"{len(rows) if hasattr(rows, '__len__') else 'unknown'}"
+            f"of images. Received: rows={_summary(rows)}"
         )
-    n = _check_positive_int(n, "n")
     arrays = {label: np.asarray(images) for label, images in rows.items()}
     for label, images in arrays.items():
         if images.ndim < 2:
             raise ValueError(
-                f"Row {label!r} must be an array of images with a batch axis. "
-                f"Received: shape {images.shape}"
+                f"Each row must be an array of images with a batch axis. "
+                f"Received: rows[{label!r}].shape={images.shape}"
             )
     lengths = {label: images.shape[0] for label, images in arrays.items()}
     if len(set(lengths.values())) > 1:
         raise ValueError(
             "All rows must hold the same number of images, so that columns "
-            f"are aligned. Received: lengths {lengths}"
+            f"are aligned. Received: rows={_summary(arrays)}"
         )
     available = next(iter(lengths.values()))
-    if n > available:
-        raise ValueError(
-            f"`n` must be at most the number of images per row ({available}). "
-            f"Received: n={n}"
-        )
+    n = validate_int_arg(n, "n", min_value=1, max_value=available)
     titles = {} if titles is None else dict(titles)
     unknown = [label for label in titles if label not in arrays]
     if unknown:
         raise ValueError(
-            f"`titles` must use row labels {list(arrays)}. Received: "
-            f"unknown labels {unknown}"
+            f"`titles` must use row labels {list(arrays)}; {unknown} are not "
+            f"rows. Received: titles={titles!r}"
         )
     if isinstance(scale, str):
-        if scale not in _SCALES:
-            raise ValueError(
-                f"`scale` must be one of {_SCALES} or a tuple (vmin, vmax). "
-                f"Received: scale={scale!r}"
-            )
+        validate_string_arg(scale, "scale", _SCALES)
     else:
-        try:
-            vmin, vmax = (float(v) for v in scale)
-        except (TypeError, ValueError):
-            vmin = vmax = None
-        if vmin is None or not vmin < vmax:
-            raise ValueError(
-                f"`scale` must be one of {_SCALES} or a tuple (vmin, vmax) "
-                f"with vmin < vmax. Received: scale={scale!r}"
-            )
+        vmin, vmax = validate_range_arg(scale, "scale")
 
     fig = Figure(
         figsize=(cell_size * n + 1.5, cell_size * len(arrays)),
@@ -169,7 +163,7 @@ def reconstruction_grid(
     )
     axes = fig.subplots(len(arrays), n, squeeze=False)
     for row_axes, (label, images) in zip(axes, arrays.items()):
-        shape = _image_shape_of(images, image_shape, f"row {label!r}")
+        shape = _image_shape_of(images, image_shape, f"rows[{label!r}]")
         shown = images[:n].reshape((n,) + shape).astype(np.float32)
         if scale == "row":
             limits = {"vmin": float(shown.min()), "vmax": float(shown.max())}
@@ -190,55 +184,11 @@ def reconstruction_grid(
         text = str(label)
         if label in titles:
             text += "\n" + str(titles[label])
-        row_axes[0].set_ylabel(
-            text, rotation=0, ha="right", va="center", fontsize="medium"
-        )
+        row_axes[0].set_ylabel(text, rotation=0, ha="right", va="center", fontsize="medium")
     return fig
 
 
-def denoising_grid(
-    clean, noisy, denoised, n=10, labels=("Clean", "Noisy", "Denoised"), **kwargs
-):
-    """Shows clean, corrupted and denoised images in three labelled rows.
-
-    A thin wrapper around `reconstruction_grid`.
-
-    Args:
-        clean: array of the original images, `(N, ...)`.
-        noisy: array of their corrupted versions, same number of images.
-        denoised: array of the model's outputs on `noisy`.
-        n: int, the number of images shown per row.
-        labels: three distinct row labels.
-        **kwargs: passed to `reconstruction_grid` (`image_shape`, `cmap`,
-            `scale`, `titles`, `cell_size`).
-
-    Returns:
-        A `matplotlib.figure.Figure` with `3 * n` axes.
-
-    Raises:
-        ValueError: if `labels` are not three distinct strings, and as
-            `reconstruction_grid`.
-
-    Example:
-
-    >>> x = np.random.default_rng(0).random((8, 784))
-    >>> fig = denoising_grid(x, x + 0.2, x, n=4)
-    >>> len(fig.axes)
-    12
-    """
-    labels = tuple(labels)
-    if len(labels) != 3 or len(set(labels)) != 3:
-        raise ValueError(
-            "`labels` must be three distinct row labels (clean, noisy, "
-            f"denoised). Received: labels={labels}"
-        )
-    rows = dict(zip(labels, (clean, noisy, denoised)))
-    return reconstruction_grid(rows, n=n, **kwargs)
-
-
-def filter_grid(
-    weights, image_shape=None, n=None, ncols=None, cmap="gray", cell_size=0.8
-):
+def filter_grid(weights, image_shape=None, n=None, ncols=None, cmap="gray", cell_size=0.8):
     """Shows the input weights of hidden units as images, one per unit.
 
     For a `Dense` layer with kernel `(n_inputs, n_units)`, column `k` holds
@@ -249,28 +199,29 @@ def filter_grid(
     constant filter is shown mid-grey), since units' weights differ in scale.
 
     Args:
-        weights: a kernel `(n_inputs, n_units)` (e.g.
+        weights: A kernel `(n_inputs, n_units)` (e.g.
             `layer.kernel.numpy()`), or an array of filters already shaped as
             images `(n_units, H, W)` / `(n_units, H, W, 1|3)`.
         image_shape: `(H, W)` or `(H, W, C)` with `n_inputs` values, for a
             2-D kernel; inferred when `n_inputs` is a perfect square.
-        n: int, the number of units shown (the first `n`); defaults to
+        n: Integer, the number of units shown (the first `n`); defaults to
             `min(64, n_units)`.
-        ncols: int, the number of columns; defaults to `ceil(sqrt(n))`.
-        cmap: matplotlib colormap for single-channel filters.
-        cell_size: float, the size in inches of one filter.
+        ncols: Integer, the number of columns; defaults to `ceil(sqrt(n))`.
+        cmap: Matplotlib colormap for single-channel filters.
+        cell_size: Float, the size in inches of one filter.
 
     Returns:
         A `matplotlib.figure.Figure` with one axes per shown unit.
 
     Raises:
-        ValueError: if `weights` has fewer than 2 axes, `image_shape` does
+        ValueError: If `weights` has fewer than 2 axes, `image_shape` does
             not match `n_inputs`, or `n` exceeds the number of units.
 
     Example:
 
+    >>> import aekeras, numpy as np
     >>> kernel = np.random.default_rng(0).normal(size=(784, 16))
-    >>> fig = filter_grid(kernel, (28, 28))
+    >>> fig = aekeras.plots.filter_grid(kernel, (28, 28))
     >>> len(fig.axes)
     16
     """
@@ -294,14 +245,10 @@ def filter_grid(
         filters = weights
     shape = _image_shape_of(filters, image_shape, "weights")
     n_units = filters.shape[0]
-    n = min(64, n_units) if n is None else _check_positive_int(n, "n")
-    if n > n_units:
-        raise ValueError(
-            f"`n` must be at most the number of units ({n_units}). Received: n={n}"
-        )
+    n = min(64, n_units) if n is None else validate_int_arg(n, "n", min_value=1, max_value=n_units)
     if ncols is None:
         ncols = math.ceil(math.sqrt(n))
-    ncols = min(_check_positive_int(ncols, "ncols"), n)
+    ncols = min(validate_int_arg(ncols, "ncols", min_value=1), n)
     nrows = math.ceil(n / ncols)
 
     shown = filters[:n].reshape((n, -1))
@@ -333,31 +280,31 @@ def code_scatter(codes, labels=None, title=None, class_names=None, s=4.0, alpha=
     a continuous quantity) are shown with a colorbar.
 
     Args:
-        codes: array `(N, 2)`.
-        labels: optional array `(N,)` of class labels or values.
-        title: optional axes title.
-        class_names: optional sequence of names indexed by the integer
+        codes: Array `(N, 2)`.
+        labels: Optional array `(N,)` of class labels or values.
+        title: Optional axes title.
+        class_names: Optional sequence of names indexed by the integer
             labels (e.g. the Fashion-MNIST class names) for the legend.
-        s: float, marker size.
-        alpha: float, marker opacity.
+        s: Float, marker size.
+        alpha: Float, marker opacity.
 
     Returns:
         A `matplotlib.figure.Figure` with one axes (plus one for a colorbar).
 
     Raises:
-        ValueError: if `codes` is not of shape `(N, 2)` or `labels` does not
+        ValueError: If `codes` is not of shape `(N, 2)` or `labels` does not
             hold `N` values.
 
     Example:
 
+    >>> import aekeras, numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> fig = code_scatter(rng.normal(size=(100, 2)), rng.integers(0, 3, 100))
+    >>> fig = aekeras.plots.code_scatter(rng.normal(size=(100, 2)), rng.integers(0, 3, 100))
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['0', '1', '2']
 
     Reference:
-    - [Hinton & Salakhutdinov, 2006. Reducing the dimensionality of data with
-      neural networks](https://doi.org/10.1126/science.1127647)
+    - [Hinton & Salakhutdinov, 2006](https://doi.org/10.1126/science.1127647)
     """
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] != 2:
@@ -428,25 +375,26 @@ def training_curves(history, keys=None, logy=False, title=None):
     """Plots training (and validation) curves, one axes per metric.
 
     Args:
-        history: a `keras.callbacks.History` (what `model.fit` returns) or a
+        history: A `keras.callbacks.History` (what `model.fit` returns) or a
             dict mapping metric names to lists of per-epoch values, as
             `History.history`. Validation values named `"val_" + key` are
             drawn on the same axes as `key`, dashed.
-        keys: optional list of metric names to plot (without the `"val_"`
+        keys: Optional list of metric names to plot (without the `"val_"`
             prefix); defaults to every training metric in `history`.
-        logy: bool, whether to use a logarithmic y axis.
-        title: optional figure title.
+        logy: Boolean, whether to use a logarithmic y axis.
+        title: Optional figure title.
 
     Returns:
         A `matplotlib.figure.Figure` with one axes per key.
 
     Raises:
-        ValueError: if `history` is empty or not a dict/History, a key is not
+        ValueError: If `history` is empty or not a dict/History, a key is not
             in it, or `logy` is set while a value is not positive.
 
     Example:
 
-    >>> fig = training_curves({"loss": [0.3, 0.2], "val_loss": [0.35, 0.3]})
+    >>> import aekeras
+    >>> fig = aekeras.plots.training_curves({"loss": [0.3, 0.2], "val_loss": [0.35, 0.3]})
     >>> fig.axes[0].get_ylabel()
     'loss'
     """
@@ -465,8 +413,7 @@ def training_curves(history, keys=None, logy=False, title=None):
     missing = [k for k in keys if k not in logs and "val_" + k not in logs]
     if missing or not keys:
         raise ValueError(
-            f"`keys` must be names in `history`: {sorted(logs)}. "
-            f"Received: keys={keys!r}"
+            f"`keys` must be names in `history`: {sorted(logs)}. Received: keys={keys!r}"
         )
 
     fig = Figure(figsize=(4.0 * len(keys), 3.2), layout="constrained")
@@ -479,8 +426,9 @@ def training_curves(history, keys=None, logy=False, title=None):
             values = np.asarray(logs[name], dtype=np.float64).ravel()
             if logy and np.any(values <= 0):
                 raise ValueError(
-                    f"`logy=True` needs positive values, but {name!r} has "
-                    f"min {values.min()}. Received: logy={logy}"
+                    "A logarithmic axis needs positive values; plot this key "
+                    f"with logy=False. Received: logy={logy!r}, "
+                    f"min(history[{name!r}])={format_value(values.min())}"
                 )
             ax.plot(np.arange(1, values.size + 1), values, style, label=legend)
         if logy:

@@ -3,21 +3,9 @@
 import keras
 from keras import ops
 
+from aekeras.validation import validate_float_arg
+
 _EPSILON = 1e-7
-
-
-def _check_strength(strength, name):
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)):
-        raise ValueError(
-            f"`{name}` must be a non-negative number. "
-            f"Received: {name}={strength!r}"
-        )
-    if not strength >= 0:  # also rejects NaN
-        raise ValueError(
-            f"`{name}` must be a non-negative number (0 switches the "
-            f"penalty off). Received: {name}={strength}"
-        )
-    return float(strength)
 
 
 class SparsityRegularizer(keras.regularizers.Regularizer):
@@ -30,11 +18,11 @@ class SparsityRegularizer(keras.regularizers.Regularizer):
 
     Args:
         strength: Non-negative float, the weight of the penalty in the loss
-            (λ for the L1 penalty, β for the KL penalty).
+            (λ for the L1 penalty, β for the KL penalty); 0 switches it off.
     """
 
     def __init__(self, strength):
-        self.strength = _check_strength(strength, "strength")
+        self.strength = validate_float_arg(strength, "strength", min_value=0)
 
     def penalty(self, h):
         raise NotImplementedError
@@ -64,13 +52,14 @@ class L1Sparsity(SparsityRegularizer):
 
     Example:
 
-    >>> import numpy as np
-    >>> reg = L1Sparsity(0.1)
+    >>> import aekeras, numpy as np
+    >>> reg = aekeras.regularizers.L1Sparsity(0.1)
     >>> round(float(reg(np.array([[1.0, -2.0], [0.0, 3.0]], "float32"))), 6)
     0.3
 
     Reference:
-    - Goodfellow, Bengio & Courville, Deep Learning (2016), section 14.2.1.
+    - [Goodfellow et al., 2016](https://www.deeplearningbook.org/contents/autoencoders.html),
+      section 14.2.1.
     """
 
     def penalty(self, h):
@@ -98,40 +87,31 @@ class KLSparsity(SparsityRegularizer):
 
     Example:
 
-    >>> import numpy as np
-    >>> reg = KLSparsity(target=0.5, strength=1.0)
+    >>> import aekeras, numpy as np
+    >>> reg = aekeras.regularizers.KLSparsity(target=0.5, strength=1.0)
     >>> float(reg(np.full((4, 3), 0.5, "float32")))
     0.0
 
     Reference:
-    - Ng, A. Sparse autoencoder. CS294A lecture notes, Stanford (2011).
+    - [Ng, 2011](https://web.stanford.edu/class/cs294a/sparseAutoencoder.pdf)
     """
 
     def __init__(self, target=0.05, strength=1.0):
         super().__init__(strength)
-        if isinstance(target, bool) or not isinstance(target, (int, float)):
-            raise ValueError(
-                f"`target` must be a float in (0, 1). Received: target={target!r}"
-            )
-        if not 0.0 < target < 1.0:
-            raise ValueError(
-                "`target` is the desired mean activation ρ of sigmoid units "
-                f"and must lie strictly between 0 and 1. Received: target={target}"
-            )
-        self.target = float(target)
+        self.target = validate_float_arg(
+            target, "target", min_value=0, max_value=1, min_inclusive=False, max_inclusive=False
+        )
 
     def penalty(self, h):
         h = ops.convert_to_tensor(h)
         flat = ops.reshape(h, (ops.shape(h)[0], -1))
         rho_hat = ops.clip(ops.mean(flat, axis=0), _EPSILON, 1.0 - _EPSILON)
         rho = self.target
-        kl = rho * ops.log(rho / rho_hat) + (1.0 - rho) * ops.log(
-            (1.0 - rho) / (1.0 - rho_hat)
-        )
+        kl = rho * ops.log(rho / rho_hat) + (1.0 - rho) * ops.log((1.0 - rho) / (1.0 - rho_hat))
         return ops.sum(kl)
 
     def get_config(self):
-        return {"target": self.target, "strength": self.strength}
+        return {**super().get_config(), "target": self.target}
 
 
 def get(identifier):
@@ -145,7 +125,7 @@ def get(identifier):
         A `SparsityRegularizer`, or `None`.
 
     Raises:
-        ValueError: for anything else.
+        ValueError: For anything else.
     """
     if identifier is None or isinstance(identifier, SparsityRegularizer):
         return identifier
@@ -158,7 +138,7 @@ def get(identifier):
         if identifier.lower() in defaults:
             return defaults[identifier.lower()]()
     raise ValueError(
-        "Expected a sparsity regularizer: an `aekeras.regularizers.L1Sparsity` "
-        "or `KLSparsity` instance, its config, 'l1', 'kl' or None. "
-        f"Received: sparsity={identifier!r}"
+        "Could not interpret sparsity regularizer identifier: expected an "
+        "`aekeras.regularizers.L1Sparsity` or `KLSparsity` instance, its config, "
+        f"'l1', 'kl' or None. Received: identifier={identifier!r}"
     )

@@ -114,14 +114,13 @@ def matmul_rate(n=2048, calls=10):
 
 def sampling_times(shape=(256, 28, 28, 1), calls=20):
     """ms per draw of `shape` normal and uniform samples under jit_compile: Keras's samplers and aekeras's."""
-    from aekeras.corruption import _random
-
+    draw_noise = aekeras.corruption.draw_noise
     rows = []
     for name, draw in [
         ("keras.random.normal", lambda g: keras.random.normal(shape, seed=g)),
-        ("aekeras corruption sampler (normal)", lambda g: _random("normal", shape, "float32", g)),
+        ("aekeras.corruption.draw_noise (normal)", lambda g: draw_noise("normal", shape, "float32", g)),
         ("keras.random.uniform", lambda g: keras.random.uniform(shape, seed=g)),
-        ("aekeras corruption sampler (uniform)", lambda g: _random("uniform", shape, "float32", g)),
+        ("aekeras.corruption.draw_noise (uniform)", lambda g: draw_noise("uniform", shape, "float32", g)),
     ]:
         layer = _Sampler(draw)
         model = keras.Sequential([keras.Input(shape[1:]), layer])

@@ -1,4 +1,4 @@
-"""Shared pytest configuration: backend report, seeds and a save/load helper."""
+"""Shared pytest configuration: backend report, seeds, test data and a save/load helper."""
 
 import os
 
@@ -22,15 +22,26 @@ def _seed():
     keras.backend.clear_session()
 
 
-def save_and_load(obj, tmp_path, name="model.keras"):
+@pytest.fixture
+def save_and_load(tmp_path):
     """Saves a model as `.keras` and loads it back (safe_mode on, no custom_objects)."""
-    path = tmp_path / name
-    obj.save(path)
-    return keras.models.load_model(path)
+
+    def round_trip(model, name="model.keras"):
+        path = tmp_path / name
+        model.save(path)
+        return keras.models.load_model(path)
+
+    return round_trip
 
 
-def random_images(n=64, shape=(28, 28, 1), seed=0):
-    """Float32 images in [0, 1] with some structure (not pure noise)."""
+def _random_images(n=64, shape=(28, 28, 1), seed=0):
     rng = np.random.default_rng(seed)
     base = rng.random((4, *shape))
-    return np.clip(base[rng.integers(0, 4, n)] + 0.1 * rng.standard_normal((n, *shape)), 0, 1).astype("float32")
+    noisy = base[rng.integers(0, 4, n)] + 0.1 * rng.standard_normal((n, *shape))
+    return np.clip(noisy, 0, 1).astype("float32")
+
+
+@pytest.fixture
+def random_images():
+    """Makes float32 images in [0, 1], four prototypes plus noise: `random_images(n, shape, seed)`."""
+    return _random_images

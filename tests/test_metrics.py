@@ -6,13 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from aekeras.metrics import (
-    ReconstructionError,
-    linear_probe,
-    mse,
-    psnr,
-    reconstruction_error,
-)
+from aekeras.metrics import ReconstructionError
+from aekeras.metrics import linear_probe
+from aekeras.metrics import mse
+from aekeras.metrics import psnr
+from aekeras.metrics import reconstruction_error
+from aekeras.metrics import sparsity_statistics
 
 
 def _pair(shape=(5, 4, 3), seed=0):
@@ -91,6 +90,39 @@ def test_psnr_invalid_data_range(bad):
         psnr(np.zeros((1, 2)), np.zeros((1, 2)), data_range=bad)
 
 
+def test_sparsity_statistics_by_hand():
+    h = np.array(
+        [
+            [0.0, 0.5, -0.2, 0.005],
+            [0.0, 0.0, 0.3, -0.004],
+            [0.0, 1.0, 0.0, 0.0],
+        ]
+    )
+    stats = sparsity_statistics(h, threshold=0.01)
+    assert stats == pytest.approx(
+        {
+            "mean_abs": (0.5 + 0.2 + 0.005 + 0.3 + 0.004 + 1.0) / 12,
+            "mean_activation": (0.5 - 0.2 + 0.005 + 0.3 - 0.004 + 1.0) / 12,
+            "active_fraction": 4 / 12,  # |h| > 0.01: 0.5, -0.2, 0.3, 1.0
+            "dead_fraction": 2 / 4,  # units 0 and 3 never exceed the threshold
+        },
+        rel=1e-12,
+    )
+    assert all(type(v) is float for v in stats.values())
+    # Spatial activations are flattened to units; a higher threshold kills more units.
+    assert sparsity_statistics(h.reshape(3, 2, 2)) == stats
+    assert sparsity_statistics(h, threshold=0.4)["dead_fraction"] == 3 / 4
+
+
+def test_sparsity_statistics_errors():
+    with pytest.raises(ValueError, match=r"Received: h.shape=\(4,\)"):
+        sparsity_statistics(np.zeros(4))
+    with pytest.raises(ValueError, match=r"Received: h.shape=\(0, 3\)"):
+        sparsity_statistics(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="Received: threshold=-0.1"):
+        sparsity_statistics(np.zeros((2, 3)), threshold=-0.1)
+
+
 def _codes(n, seed, informative=True):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 3, n)
@@ -116,14 +148,13 @@ def test_linear_probe_standardises_and_is_deterministic():
     assert linear_probe(z_train, y_train, z_test, y_test, C=0.01) == base
     # Per-feature affine changes of the codes are undone by the standardisation.
     scale, shift = np.array([1e3, 1e-3, 5.0, 1.0]), np.array([7.0, -3.0, 0.0, 1e3])
-    scaled = linear_probe(
-        z_train * scale + shift, y_train, z_test * scale + shift, y_test, C=0.01
-    )
+    scaled = linear_probe(z_train * scale + shift, y_train, z_test * scale + shift, y_test, C=0.01)
     assert scaled == base
     # Spatial codes are flattened.
-    assert linear_probe(
-        z_train.reshape(200, 2, 2), y_train, z_test.reshape(100, 2, 2), y_test, C=0.01
-    ) == base
+    assert (
+        linear_probe(z_train.reshape(200, 2, 2), y_train, z_test.reshape(100, 2, 2), y_test, C=0.01)
+        == base
+    )
 
 
 def test_linear_probe_errors():

@@ -84,8 +84,15 @@ def test_components_orthonormal_codes_decorrelated_and_signs_deterministic():
 def test_batch_size_gives_same_result():
     x = _data(n=50)
     pca = PCA(4).fit(x)
-    np.testing.assert_allclose(pca.encode(x, batch_size=7), pca.encode(x), atol=1e-6)
-    np.testing.assert_allclose(pca.reconstruct(x, batch_size=7), pca.reconstruct(x), atol=1e-6)
+    # float64 products over different chunks, rounded to float32: equal up to rounding.
+    z = pca.encode(x)
+    np.testing.assert_allclose(
+        pca.encode(x, batch_size=7), z, rtol=1e-5, atol=1e-5 * np.abs(z).max()
+    )
+    x_hat = pca.reconstruct(x)
+    np.testing.assert_allclose(
+        pca.reconstruct(x, batch_size=7), x_hat, rtol=1e-5, atol=1e-5 * np.abs(x_hat).max()
+    )
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, "3", None, True])
@@ -102,11 +109,13 @@ def test_too_many_components():
 
 
 def test_invalid_fit_inputs():
-    with pytest.raises(ValueError, match="at least 2 examples"):
+    with pytest.raises(ValueError, match=r"with n >= 2. Received: x.shape=\(1, 4\)"):
         PCA(1).fit(np.zeros((1, 4)))
     x = _data(n=20)
     x[3, 2, 1] = np.nan
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(
+        ValueError, match=r"Received: x with 1 NaN and 0 infinite values, in examples \[3\]"
+    ):
         PCA(2).fit(x)
 
 
@@ -120,9 +129,9 @@ def test_not_fitted():
 
 def test_wrong_shapes():
     pca = PCA(3).fit(_data(n=40))  # feature shape (6, 5)
-    with pytest.raises(ValueError, match=r"\(n_samples, 6, 5\).*Received: x.shape=\(4, 30\)"):
+    with pytest.raises(ValueError, match=r"\(n, 6, 5\). Received: x.shape=\(4, 30\)"):
         pca.encode(np.zeros((4, 30)))
-    with pytest.raises(ValueError, match=r"\(n_samples, 3\).*Received: z.shape=\(4, 2\)"):
+    with pytest.raises(ValueError, match=r"\(n, 3\). Received: z.shape=\(4, 2\)"):
         pca.decode(np.zeros((4, 2)))
     with pytest.raises(ValueError, match="Received: batch_size=0"):
         pca.encode(np.zeros((4, 6, 5)), batch_size=0)

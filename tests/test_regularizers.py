@@ -22,7 +22,9 @@ def test_kl_matches_formula_on_batch_means():
     h = np.random.default_rng(1).uniform(0.01, 0.99, (16, 8)).astype("float32")
     rho, beta = 0.05, 2.0
     rho_hat = h.mean(axis=0)
-    expected = beta * np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+    expected = beta * np.sum(
+        rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+    )
     reg = regularizers.KLSparsity(target=rho, strength=beta)
     np.testing.assert_allclose(float(reg(h)), expected, rtol=1e-4)
 
@@ -46,7 +48,14 @@ def test_config_round_trip(cls):
     assert type(restored) is cls and restored.get_config() == reg.get_config()
 
 
-@pytest.mark.parametrize("strength", [-0.1, float("nan"), "big", True])
+def test_kl_config_chains_to_the_base_class():
+    assert regularizers.KLSparsity(target=0.1, strength=2.0).get_config() == {
+        "strength": 2.0,
+        "target": 0.1,
+    }
+
+
+@pytest.mark.parametrize("strength", [-0.1, float("nan"), float("inf"), "big", True])
 def test_bad_strength_is_rejected_with_value(strength):
     with pytest.raises(ValueError, match="Received: strength="):
         regularizers.L1Sparsity(strength)
@@ -64,5 +73,5 @@ def test_get_accepts_names_configs_and_rejects_others():
     reg = regularizers.get(keras.saving.serialize_keras_object(regularizers.L1Sparsity(0.5)))
     assert reg.strength == 0.5
     assert regularizers.get(None) is None
-    with pytest.raises(ValueError, match="Received: sparsity='l2'"):
+    with pytest.raises(ValueError, match="Received: identifier='l2'"):
         regularizers.get("l2")
