@@ -49,6 +49,7 @@ def test_encoder_and_decoder_work_on_their_own(x):
     assert x_hat.shape == x.shape
     # Different batch sizes, so float32 sums may round differently: compare
     # with tolerances relative to the values' scale (sigmoid outputs ~1).
+    np.testing.assert_allclose(x_hat, ae.reconstruct(x), rtol=1e-5, atol=1e-5)  # decoder on its own
     np.testing.assert_allclose(ae.reconstruct(x), ae.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
     scale = np.abs(z).max()
     np.testing.assert_allclose(ae.encoder.predict(x, verbose=0), z, rtol=1e-5, atol=1e-5 * scale)
