@@ -114,7 +114,11 @@ def install_kernel(venv, python):
     """
     spec = {
         "argv": [
-            str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}",
+            str(python),
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
             "--IPKernelApp.exec_lines=import aekeras",
             "--IPKernelApp.log_level=ERROR",
         ],
@@ -142,7 +146,10 @@ def report_tensorflow_absent(python):
     )
     last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
     if result.returncode == 0:
-        print("ERROR: this environment must not have TensorFlow, but `import tensorflow` works.", flush=True)
+        print(
+            "ERROR: this environment must not have TensorFlow, but `import tensorflow` works.",
+            flush=True,
+        )
         return False
     print(f"TensorFlow is absent here: `import tensorflow` -> {last}", flush=True)
     return True
@@ -155,7 +162,13 @@ def test_command(python, backend):
         # Notebook-kernel checks of the nbgrader assignments and benchmarks run once, on TensorFlow.
         cmd += ["-m", "not tensorflow_only"]
     # Per-test times (lecture cells included) for benchmarks/lecture_times.py --junit.
-    return [*cmd, *LECTURES, "--nbval-lax", "--nbval-current-env", f"--junitxml={RESULTS / f'{backend}.xml'}"]
+    return [
+        *cmd,
+        *LECTURES,
+        "--nbval-lax",
+        "--nbval-current-env",
+        f"--junitxml={RESULTS / f'{backend}.xml'}",
+    ]
 
 
 def test(backends, current_env=False):
@@ -167,7 +180,10 @@ def test(backends, current_env=False):
     for backend in backends:
         name = environment_for(backend)
         python = Path(sys.executable) if current_env else setup(name)
-        print(f"\n=== KERAS_BACKEND={backend} ({'current' if current_env else name} environment) ===", flush=True)
+        print(
+            f"\n=== KERAS_BACKEND={backend} ({'current' if current_env else name} environment) ===",
+            flush=True,
+        )
         start = time.perf_counter()
         if name == "no-tensorflow" and not current_env and not report_tensorflow_absent(python):
             code = 1
@@ -176,7 +192,9 @@ def test(backends, current_env=False):
         results.append((backend, code, time.perf_counter() - start))
     print("\nSummary:")
     for backend, code, seconds in results:
-        print(f"  {backend:<10} {'passed' if code == 0 else f'FAILED (exit {code})'}  {seconds:6.0f} s")
+        print(
+            f"  {backend:<10} {'passed' if code == 0 else f'FAILED (exit {code})'}  {seconds:6.0f} s"
+        )
     return max(code for _, code, _ in results)
 
 
@@ -193,7 +211,9 @@ def absolute_data_paths():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("task", choices=["setup", "lectures", "test"])
     parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
     parser.add_argument("--current-env", action="store_true")

@@ -38,7 +38,9 @@ def devices():
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
-        return [tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in gpus]
+        return [
+            tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in gpus
+        ]
     if backend == "jax":
         import jax
 
@@ -56,7 +58,11 @@ def devices():
 def versions():
     """Versions of Python, NumPy, Keras and the backend's framework, as a dict of strings."""
     backend = keras.backend.backend()  # also the name of the framework's module
-    found = {"Python": platform.python_version(), "NumPy": np.__version__, "Keras": keras.__version__}
+    found = {
+        "Python": platform.python_version(),
+        "NumPy": np.__version__,
+        "Keras": keras.__version__,
+    }
     if backend in ("tensorflow", "jax", "torch"):
         found[backend] = importlib.import_module(backend).__version__
     return found

@@ -197,12 +197,17 @@ def validate_int_sequence_arg(value, name, min_value=1, allow_empty=True):
     return tuple(int(v) for v in value)
 
 
-def validate_range_arg(value, name, allow_none=False):
+def validate_range_arg(
+    value, name, min_value=None, max_value=None, allow_equal=False, allow_none=False
+):
     """Checks an interval `(low, high)` of finite numbers with `low < high`.
 
     Args:
         value: The argument to check: a pair of numbers.
         name: String, the argument's name, used in the error message.
+        min_value: Optional smallest allowed `low` (inclusive).
+        max_value: Optional largest allowed `high` (inclusive).
+        allow_equal: Whether `low == high` is accepted (a range of one value).
         allow_none: Whether `None` is accepted (and returned as is).
 
     Returns:
@@ -210,6 +215,14 @@ def validate_range_arg(value, name, allow_none=False):
 
     Raises:
         ValueError: If `value` is not such a pair.
+
+    Example:
+
+    >>> import aekeras
+    >>> aekeras.validation.validate_range_arg((0, 2), "r", 0, 1)
+    Traceback (most recent call last):
+        ...
+    ValueError: `r` must be a pair (low, high) of finite numbers with low < high, in [0, 1]. Received: r=(0, 2)
     """
     if value is None and allow_none:
         return None
@@ -218,8 +231,16 @@ def validate_range_arg(value, name, allow_none=False):
         not isinstance(v, (bool, np.bool_)) and isinstance(v, numbers.Real) and math.isfinite(v)
         for v in value
     )
-    if not ok or not value[0] < value[1]:
-        expected = "a pair (low, high) of finite numbers with low < high"
+    ok = ok and (value[0] <= value[1] if allow_equal else value[0] < value[1])
+    ok = ok and _in_bounds(value[0], min_value, None, True, True)
+    ok = ok and _in_bounds(value[1], None, max_value, True, True)
+    if not ok:
+        expected = (
+            f"a pair (low, high) of finite numbers with low {'<=' if allow_equal else '<'} high"
+        )
+        bounds = _bounds_text(min_value, max_value)
+        if bounds:
+            expected += "," + bounds
         if allow_none:
             expected = f"None or {expected}"
         raise ValueError(f"`{name}` must be {expected}. Received: {name}={format_value(value)}")

@@ -45,11 +45,16 @@ def git_state():
     """The commit checked out, noting uncommitted changes to the library or the benchmarks."""
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=RESULTS.parent,
         ).stdout.strip()
         changed = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no", "--", "aekeras", "benchmarks"],
-            capture_output=True, text=True, cwd=RESULTS.parent.parent,
+            capture_output=True,
+            text=True,
+            cwd=RESULTS.parent.parent,
         ).stdout.strip()
         if commit and changed:
             commit += " with uncommitted changes to aekeras/ or benchmarks/"

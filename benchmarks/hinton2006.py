@@ -67,10 +67,10 @@ import math
 import time
 
 import keras
-import numpy as np
+from common import table
+from common import write_result
 
 import aekeras
-from common import table, write_result
 
 PAPER = {"mnist": (3.00, 13.87), "faces": (126.0, 135.0)}
 
@@ -99,10 +99,15 @@ class Trajectory(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.every and (epoch + 1) % self.every == 0:
             start, cpu = time.perf_counter(), time.process_time()
-            errors = [aekeras.metrics.reconstruction_error(x, self.model.reconstruct(x))
-                      for x in (self.x_train, self.x_test)]
+            errors = [
+                aekeras.metrics.reconstruction_error(x, self.model.reconstruct(x))
+                for x in (self.x_train, self.x_test)
+            ]
             self.rows.append((epoch + 1, *errors))
-            print(f"  epoch {epoch + 1}: train error {errors[0]:.3f}, test error {errors[1]:.3f}", flush=True)
+            print(
+                f"  epoch {epoch + 1}: train error {errors[0]:.3f}, test error {errors[1]:.3f}",
+                flush=True,
+            )
             self.seconds += time.perf_counter() - start
             self.cpu_seconds += time.process_time() - cpu
 
@@ -122,7 +127,14 @@ def train(ae, x_train, x_test, epochs, batch_size, lr, loss, ema, weight_decay=0
     ae.compile(optimizer=optimizer, loss=loss, jit_compile=True)
     trajectory = Trajectory(log_every, x_train, x_test)
     start, cpu = time.perf_counter(), time.process_time()
-    ae.fit(x_train, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True, callbacks=[trajectory])
+    ae.fit(
+        x_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        shuffle=True,
+        callbacks=[trajectory],
+    )
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return wall - trajectory.seconds, cpu - trajectory.cpu_seconds, trajectory.rows
 
@@ -148,27 +160,33 @@ def describe(settings, loss):
 def compare(dataset, ae, x_train, x_test, loss, settings, args):
     """Trains `ae` and a 30-component PCA on `x_train`; returns the row of `dataset` ("mnist" or "faces")."""
     pca = aekeras.PCA(30).fit(x_train)
-    wall, cpu, trajectory = train(ae, x_train, x_test, loss=loss, log_every=args.log_every, **settings)
+    wall, cpu, trajectory = train(
+        ae, x_train, x_test, loss=loss, log_every=args.log_every, **settings
+    )
     error = aekeras.metrics.reconstruction_error
     return {
         "paper": PAPER[dataset],
         "ours": (error(x_test, ae.reconstruct(x_test)), error(x_test, pca.reconstruct(x_test))),
         "train_error": error(x_train[:10000], ae.reconstruct(x_train[:10000])),
-        "wall": wall, "cpu": cpu, "trajectory": trajectory,
+        "wall": wall,
+        "cpu": cpu,
+        "trajectory": trajectory,
     }
 
 
 def mnist(args):
     x_train, _ = aekeras.datasets.load_mnist("train")
     x_test, _ = aekeras.datasets.load_mnist("test")
-    noise = aekeras.AdditiveGaussianNoise(args.noise, clip=(0.0, 1.0), seed=0) if args.noise else None
+    noise = (
+        aekeras.AdditiveGaussianNoise(args.noise, clip=(0.0, 1.0), seed=0) if args.noise else None
+    )
     ae = aekeras.deep_autoencoder("784-1000-500-250-30", input_shape=(28, 28, 1), corruption=noise)
     settings = recipe(args, "mnist")
     return {
         "dataset": "MNIST 784-1000-500-250-30",
         **compare("mnist", ae, x_train, x_test, "binary_crossentropy", settings, args),
         "settings": f"all 60,000 training digits; {describe(settings, 'binary cross-entropy')}, "
-                    f"input noise σ={args.noise}",
+        f"input noise σ={args.noise}",
     }
 
 
@@ -180,7 +198,7 @@ def faces(args):
         "dataset": "Faces 625-2000-1000-500-30",
         **compare("faces", ae, patches.x_train, patches.x_test, "mse", settings, args),
         "settings": f"{args.patches:,} patches of people 0-29, test: 10,000 patches of people 30-39; "
-                    f"{describe(settings, 'squared error')}",
+        f"{describe(settings, 'squared error')}",
     }
 
 
@@ -189,16 +207,34 @@ def report(results, budget_minutes):
     for r in results:
         (paper_ae, paper_pca), (ae, pca) = r["paper"], r["ours"]
         minutes = r["wall"] / 60
-        rows.append([
-            r["dataset"], f"{paper_ae:g}", f"{paper_pca:g}", f"{ae:.2f}", f"{pca:.2f}", f"{ae / pca:.3f}",
-            f"{paper_ae / paper_pca:.3f}", f"{r['train_error']:.2f}",
-            f"{minutes:.1f} min (CPU {r['cpu'] / 60:.1f} min)"
-            + ("" if minutes <= budget_minutes else f", OVER the {budget_minutes}-min budget"),
-            r["settings"],
-        ])
+        rows.append(
+            [
+                r["dataset"],
+                f"{paper_ae:g}",
+                f"{paper_pca:g}",
+                f"{ae:.2f}",
+                f"{pca:.2f}",
+                f"{ae / pca:.3f}",
+                f"{paper_ae / paper_pca:.3f}",
+                f"{r['train_error']:.2f}",
+                f"{minutes:.1f} min (CPU {r['cpu'] / 60:.1f} min)"
+                + ("" if minutes <= budget_minutes else f", OVER the {budget_minutes}-min budget"),
+                r["settings"],
+            ]
+        )
     body = table(
-        ["dataset", "paper AE", "paper PCA", "our AE", "our PCA", "our AE/PCA", "paper AE/PCA",
-         "our AE, train error", "training wall time", "settings"],
+        [
+            "dataset",
+            "paper AE",
+            "paper PCA",
+            "our AE",
+            "our PCA",
+            "our AE/PCA",
+            "paper AE/PCA",
+            "our AE, train error",
+            "training wall time",
+            "settings",
+        ],
         rows,
     )
     for r in results:
@@ -206,14 +242,18 @@ def report(results, budget_minutes):
             body += (
                 f"\n\n{r['dataset']}: errors during training (current weights, not their average; "
                 "the learning rate is still decaying)\n\n"
-                + table(["epoch", "train error (10k)", "test error"],
-                        [[e, f"{a:.3f}", f"{b:.3f}"] for e, a, b in r["trajectory"]])
+                + table(
+                    ["epoch", "train error (10k)", "test error"],
+                    [[e, f"{a:.3f}", f"{b:.3f}"] for e, a, b in r["trajectory"]],
+                )
             )
     return body
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", choices=["mnist", "faces"])
     parser.add_argument("--name", help="result file name (default hinton2006[_only])")
     parser.add_argument("--epochs-mnist", type=int, default=120)
@@ -223,19 +263,33 @@ def main():
     parser.add_argument("--batch-faces", type=int, default=128)
     parser.add_argument("--lr-faces", type=float, default=1e-3)
     parser.add_argument("--patches", type=int, default=400_000, help="face patches to train on")
-    parser.add_argument("--ema-mnist", type=float, default=0.999, help="EMA momentum of the weights; 0 disables")
+    parser.add_argument(
+        "--ema-mnist", type=float, default=0.999, help="EMA momentum of the weights; 0 disables"
+    )
     parser.add_argument("--ema-faces", type=float, default=0.0)
-    parser.add_argument("--weight-decay-mnist", type=float, default=0.1,
-                        help="AdamW decoupled weight decay (per step: w -= lr * decay * w)")
+    parser.add_argument(
+        "--weight-decay-mnist",
+        type=float,
+        default=0.1,
+        help="AdamW decoupled weight decay (per step: w -= lr * decay * w)",
+    )
     parser.add_argument("--weight-decay-faces", type=float, default=0.1)
-    parser.add_argument("--noise", type=float, default=0.0, help="MNIST: σ of Gaussian input noise in training")
-    parser.add_argument("--log-every", type=int, default=10, help="measure errors every N epochs; 0: never")
-    parser.add_argument("--budget-minutes", type=float, default=30.0, help="training time allowed per dataset")
+    parser.add_argument(
+        "--noise", type=float, default=0.0, help="MNIST: σ of Gaussian input noise in training"
+    )
+    parser.add_argument(
+        "--log-every", type=int, default=10, help="measure errors every N epochs; 0: never"
+    )
+    parser.add_argument(
+        "--budget-minutes", type=float, default=30.0, help="training time allowed per dataset"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     for name in ("epochs_mnist", "epochs_faces", "batch_mnist", "batch_faces", "patches"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be a positive integer. Received: {getattr(args, name)}")
+            parser.error(
+                f"--{name.replace('_', '-')} must be a positive integer. Received: {getattr(args, name)}"
+            )
     # Seeds only: TensorFlow's op determinism (aekeras.notebook.setup) would turn XLA off.
     keras.utils.set_random_seed(args.seed)
     results = []
@@ -244,8 +298,11 @@ def main():
             print(f"{name}:", flush=True)
             results.append(fn(args))
     name = args.name or ("hinton2006" if args.only is None else f"hinton2006_{args.only}")
-    write_result(name, "Hinton & Salakhutdinov (2006): squared reconstruction error per test image",
-                 report(results, args.budget_minutes))
+    write_result(
+        name,
+        "Hinton & Salakhutdinov (2006): squared reconstruction error per test image",
+        report(results, args.budget_minutes),
+    )
 
 
 if __name__ == "__main__":

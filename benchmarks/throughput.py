@@ -29,9 +29,10 @@ import time
 
 import keras
 import numpy as np
+from common import table
+from common import write_result
 
 import aekeras
-from common import table, write_result
 
 SIZES = [784, 1000, 500, 250, 30]
 
@@ -44,7 +45,10 @@ def plain_keras():
     layers.append(keras.layers.Dense(SIZES[-1]))
     for units in SIZES[-2:0:-1]:
         layers.append(keras.layers.Dense(units, activation="relu"))
-    layers += [keras.layers.Dense(SIZES[0], activation="sigmoid"), keras.layers.Reshape((28, 28, 1))]
+    layers += [
+        keras.layers.Dense(SIZES[0], activation="sigmoid"),
+        keras.layers.Reshape((28, 28, 1)),
+    ]
     return keras.Sequential(layers)
 
 
@@ -62,11 +66,15 @@ def kernel_weights(model):
 
 
 class Variant:
-    def __init__(self, name, make, x, batch_size, jit_compile=True, monitor=False, steps_per_execution=1):
+    def __init__(
+        self, name, make, x, batch_size, jit_compile=True, monitor=False, steps_per_execution=1
+    ):
         self.name, self.x, self.batch_size = name, x, batch_size
         self.model = make()
         self.model.compile(
-            optimizer="adam", loss="binary_crossentropy", jit_compile=jit_compile,
+            optimizer="adam",
+            loss="binary_crossentropy",
+            jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
         )
         self.callbacks = [aekeras.SparsityMonitor(x[:1000])] if monitor else []
@@ -75,7 +83,14 @@ class Variant:
 
     def epoch(self, warmup=False):
         start = time.perf_counter()
-        self.model.fit(self.x, self.x, batch_size=self.batch_size, epochs=1, verbose=0, callbacks=self.callbacks)
+        self.model.fit(
+            self.x,
+            self.x,
+            batch_size=self.batch_size,
+            epochs=1,
+            verbose=0,
+            callbacks=self.callbacks,
+        )
         seconds = time.perf_counter() - start
         if not warmup:
             self.rates.append(len(self.x) / seconds)
@@ -118,9 +133,15 @@ def sampling_times(shape=(256, 28, 28, 1), calls=20):
     rows = []
     for name, draw in [
         ("keras.random.normal", lambda g: keras.random.normal(shape, seed=g)),
-        ("aekeras.corruption.draw_noise (normal)", lambda g: draw_noise("normal", shape, "float32", g)),
+        (
+            "aekeras.corruption.draw_noise (normal)",
+            lambda g: draw_noise("normal", shape, "float32", g),
+        ),
         ("keras.random.uniform", lambda g: keras.random.uniform(shape, seed=g)),
-        ("aekeras.corruption.draw_noise (uniform)", lambda g: draw_noise("uniform", shape, "float32", g)),
+        (
+            "aekeras.corruption.draw_noise (uniform)",
+            lambda g: draw_noise("uniform", shape, "float32", g),
+        ),
     ]:
         layer = _Sampler(draw)
         model = keras.Sequential([keras.Input(shape[1:]), layer])
@@ -147,12 +168,18 @@ class _Sampler(keras.layers.Layer):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=7, help="rounds of part 1 (part 2: half as many)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="rounds of part 1 (part 2: half as many)"
+    )
     parser.add_argument("--examples", type=int, default=30000, help="examples per timed epoch")
     args = parser.parse_args()
     if args.repeats < 1 or args.examples < 1024:
-        parser.error(f"need --repeats >= 1 and --examples >= 1024; got {args.repeats} and {args.examples}")
+        parser.error(
+            f"need --repeats >= 1 and --examples >= 1024; got {args.repeats} and {args.examples}"
+        )
     keras.utils.set_random_seed(0)
     # Random pixels: the speed of a dense network does not depend on the data.
     x = np.random.default_rng(0).random((args.examples, 28, 28, 1), dtype=np.float32)
@@ -165,12 +192,17 @@ def main():
         Variant(
             "aekeras + penalty + monitor + masking noise",
             lambda: aekeras_model(sparsity=True, corruption=aekeras.MaskingNoise(0.25, seed=0)),
-            x, 256, monitor=True,
+            x,
+            256,
+            monitor=True,
         ),
         Variant(
             "aekeras + Gaussian noise",
-            lambda: aekeras_model(corruption=aekeras.AdditiveGaussianNoise(0.1, clip=(0.0, 1.0), seed=0)),
-            x, 256,
+            lambda: aekeras_model(
+                corruption=aekeras.AdditiveGaussianNoise(0.1, clip=(0.0, 1.0), seed=0)
+            ),
+            x,
+            256,
         ),
     ]
     run_alternately(variants, args.repeats)
@@ -178,26 +210,48 @@ def main():
     rows1 = []
     for v in variants:
         of_medians, paired = v.ratio_to(base)
-        rows1.append([
-            v.name, f"{v.median:,.0f}", f"{min(v.rates):,.0f}-{max(v.rates):,.0f}",
-            f"{of_medians:.3f}", f"{paired:.3f}",
-        ])
+        rows1.append(
+            [
+                v.name,
+                f"{v.median:,.0f}",
+                f"{min(v.rates):,.0f}-{max(v.rates):,.0f}",
+                f"{of_medians:.3f}",
+                f"{paired:.3f}",
+            ]
+        )
 
     # Part 2: FLOP rate against the matmul ceiling, by batch size, jit_compile and steps_per_execution.
     flops_per_example = 6 * kernel_weights(variants[1].model)
-    settings = [(128, False, 1), (128, True, 1), (256, False, 1), (256, True, 1), (256, True, 16),
-                (1024, False, 1), (1024, True, 1)]
+    settings = [
+        (128, False, 1),
+        (128, True, 1),
+        (256, False, 1),
+        (256, True, 1),
+        (256, True, 16),
+        (1024, False, 1),
+        (1024, True, 1),
+    ]
     configs = [
-        Variant(f"batch {bs}, jit_compile={jit}, steps_per_execution={spe}", aekeras_model, x, bs,
-                jit_compile=jit, steps_per_execution=spe)
+        Variant(
+            f"batch {bs}, jit_compile={jit}, steps_per_execution={spe}",
+            aekeras_model,
+            x,
+            bs,
+            jit_compile=jit,
+            steps_per_execution=spe,
+        )
         for bs, jit, spe in settings
     ]
     peak = matmul_rate()
     run_alternately(configs, max(2, args.repeats // 2))
     peak = max(peak, matmul_rate())
     rows2 = [
-        [c.name, f"{c.median:,.0f}", f"{c.median * flops_per_example / 1e9:.1f}",
-         f"{100 * c.median * flops_per_example / peak:.0f}%"]
+        [
+            c.name,
+            f"{c.median:,.0f}",
+            f"{c.median * flops_per_example / 1e9:.1f}",
+            f"{100 * c.median * flops_per_example / peak:.0f}%",
+        ]
         for c in configs
     ]
 
@@ -207,15 +261,24 @@ def main():
     body = (
         f"Model 784-1000-500-250-30 (Adam, binary cross-entropy), {args.examples:,} examples per epoch, "
         f"{args.repeats} rounds after a warm-up epoch of each variant.\n\n"
-        + table(["variant (batch 256, jit_compile=True)", "examples/s (median)", "range",
-                 "ratio of medians", "median of paired ratios"], rows1)
+        + table(
+            [
+                "variant (batch 256, jit_compile=True)",
+                "examples/s (median)",
+                "range",
+                "ratio of medians",
+                "median of paired ratios",
+            ],
+            rows1,
+        )
         + f"\n\nTraining FLOPs per example: 6 x {kernel_weights(variants[1].model):,} kernel weights = "
         f"{flops_per_example / 1e6:.1f} MFLOP. float32 matmul rate (2048x2048, same backend, best of 6): "
         f"{peak / 1e9:.1f} GFLOP/s.\n\n"
-        + table(["aekeras training", "examples/s (median)", "GFLOP/s", "fraction of matmul rate"], rows2)
+        + table(
+            ["aekeras training", "examples/s (median)", "GFLOP/s", "fraction of matmul rate"], rows2
+        )
         + "\n\nDrawing the noise of one 256x28x28x1 batch with jit_compile=True (a model that only adds "
-        "the noise, predict_on_batch):\n\n"
-        + table(["sampler", "ms per batch"], rows3)
+        "the noise, predict_on_batch):\n\n" + table(["sampler", "ms per batch"], rows3)
     )
     write_result(f"throughput_{keras.backend.backend()}", "Training throughput", body)
 

@@ -127,7 +127,9 @@ class Chromium:
 
     def open(self, url, timeout=60):
         """Opens `url` in a new tab and waits for its load event; returns a `Page`."""
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT"
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             target = json.load(response)
         page = Page(target["webSocketDebuggerUrl"])
@@ -183,7 +185,9 @@ class Page:
         deadline = time.monotonic() + timeout
         while not self.loaded:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"The page did not finish loading in {timeout} s. Received: url={url}")
+                raise TimeoutError(
+                    f"The page did not finish loading in {timeout} s. Received: url={url}"
+                )
             self.ws.settimeout(max(0.1, deadline - time.monotonic()))
             try:
                 self._record(json.loads(self.ws.recv()))
@@ -195,7 +199,12 @@ class Page:
         """The value of a JavaScript expression (promises are awaited)."""
         result = self.send(
             "Runtime.evaluate",
-            {"expression": expression, "awaitPromise": True, "returnByValue": True, "timeout": timeout * 1000},
+            {
+                "expression": expression,
+                "awaitPromise": True,
+                "returnByValue": True,
+                "timeout": timeout * 1000,
+            },
         )
         if "exceptionDetails" in result:
             raise RuntimeError(
@@ -216,7 +225,9 @@ class Page:
 
     def report(self):
         """Waits for MathJax, then returns errors, requests, images and math on the page."""
-        mathjax = self.wait_for(f"({MATHJAX_DONE}) !== false", timeout=60) and self.evaluate(MATHJAX_DONE)
+        mathjax = self.wait_for(f"({MATHJAX_DONE}) !== false", timeout=60) and self.evaluate(
+            MATHJAX_DONE
+        )
         facts = self.evaluate(PAGE_FACTS)
         self.send("Runtime.evaluate", {"expression": "0"})  # collect late events
         return {
@@ -229,7 +240,9 @@ class Page:
 
     def screenshot(self, path, full_page=False):
         params = {"format": "png", "captureBeyondViewport": full_page}
-        Path(path).write_bytes(base64.b64decode(self.send("Page.captureScreenshot", params)["data"]))
+        Path(path).write_bytes(
+            base64.b64decode(self.send("Page.captureScreenshot", params)["data"])
+        )
 
     def close(self):
         self.ws.close()
@@ -280,8 +293,15 @@ def check_folder(folder):
             report = page.report()
             found = [
                 *report["errors"],
-                *(f"loads from another host: {url}" for url in foreign_requests(report["requests"])),
-                *(f"image not shown: {image['src']}" for image in report["images"] if not image["width"]),
+                *(
+                    f"loads from another host: {url}"
+                    for url in foreign_requests(report["requests"])
+                ),
+                *(
+                    f"image not shown: {image['src']}"
+                    for image in report["images"]
+                    if not image["width"]
+                ),
                 *(f"TeX left untypeset: {text!r}" for text in report["rawTex"]),
             ]
             if report["mathjax"] is not True or report["mathErrors"]:
@@ -303,7 +323,9 @@ def check_folder(folder):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("folder", type=Path, help="a folder written by course/build.py")
     args = parser.parse_args(argv)
     problems, notes = check_folder(args.folder)

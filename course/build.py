@@ -29,7 +29,8 @@ import jinja2
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from nbconvert import HTMLExporter, SlidesExporter
+from nbconvert import HTMLExporter
+from nbconvert import SlidesExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +58,9 @@ REVEAL_KEEP = (
 
 # What aekeras.notebook.setup prints first, e.g.
 # "Keras 3.12.0, backend tensorflow, device: CPU (2 cores)".
-SETUP_LINE = re.compile(r"^Keras (?P<keras>\S+), backend (?P<backend>\w+), device: (?P<device>.+)$", re.MULTILINE)
+SETUP_LINE = re.compile(
+    r"^Keras (?P<keras>\S+), backend (?P<backend>\w+), device: (?P<device>.+)$", re.MULTILINE
+)
 RUN_TIME_LINE = re.compile(r"^Run time:\s*(?P<text>.+?)\s*$", re.MULTILINE)
 
 
@@ -92,7 +95,9 @@ def copy_assets(output):
     for pattern in REVEAL_KEEP:
         matches = sorted(reveal.glob(pattern))
         if not matches:
-            raise FileNotFoundError(f"reveal.js file missing from sphinx-revealjs. Received: pattern={pattern!r}")
+            raise FileNotFoundError(
+                f"reveal.js file missing from sphinx-revealjs. Received: pattern={pattern!r}"
+            )
         for source in matches:
             dest = target / source.relative_to(reveal)
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -119,12 +124,21 @@ def learning_goals(nb):
     """The Markdown list under the "Learning goals" paragraph of the first cell ("" if none)."""
     first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
     lines = first.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.lstrip("*_ ").lower().startswith("learning goals")), None)
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.lstrip("*_ ").lower().startswith("learning goals")
+        ),
+        None,
+    )
     if start is None:
         return ""
     items = []
     for line in lines[start + 1 :]:
-        if line.lstrip().startswith(("- ", "* ")) or (items and line.startswith(" ") and line.strip()):
+        if line.lstrip().startswith(("- ", "* ")) or (
+            items and line.startswith(" ") and line.strip()
+        ):
             items.append(line)
         elif items or line.strip():
             break
@@ -245,7 +259,9 @@ def render(lectures, output):
         resources = {"metadata": {"name": lecture.title}, "course": course}
         body, _ = pages.from_notebook_node(lecture.nb, resources=resources)
         (output / lecture.page).write_text(body, encoding="utf-8")
-        body, _ = decks.from_notebook_node(lecture.nb, resources={"metadata": {"name": lecture.title}})
+        body, _ = decks.from_notebook_node(
+            lecture.nb, resources={"metadata": {"name": lecture.title}}
+        )
         (output / lecture.slides).write_text(body, encoding="utf-8")
         nbformat.write(lecture.nb, output / lecture.notebook)
 
@@ -259,7 +275,10 @@ def assignments():
     found = []
     for notebook in sorted(ASSIGNMENTS.glob("*/*.ipynb")):
         nb = nbformat.read(notebook, as_version=4)
-        heading = next((c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), "")
+        heading = next(
+            (c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")),
+            "",
+        )
         paragraphs = heading.split("\n\n")
         summary = paragraphs[1] if len(paragraphs) > 1 else ""
         points = sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in nb.cells)
@@ -288,11 +307,15 @@ def index_page(lectures):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--output", type=Path, default=Path("build/course"))
     parser.add_argument(
-        "--no-execute", action="store_true", help="render the notebooks as they are, without running them"
+        "--no-execute",
+        action="store_true",
+        help="render the notebooks as they are, without running them",
     )
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.notebooks if not p.is_file()]

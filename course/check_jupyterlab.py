@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import browser  # noqa: E402
+import browser
 
 HERE = Path(__file__).resolve().parent
 SETUP_CALL = "aekeras.notebook.setup("
@@ -99,7 +99,10 @@ def check(notebook, screenshot=None, timeout=180):
     """Runs the check; returns a list of problems (empty when the path works)."""
     problems = []
     port, token = free_port(), secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="aekeras-lab-") as root, open(Path(root) / "jupyterlab.log", "w") as log:
+    with (
+        tempfile.TemporaryDirectory(prefix="aekeras-lab-") as root,
+        open(Path(root) / "jupyterlab.log", "w") as log,
+    ):
         shutil.copy2(notebook, Path(root) / notebook.name)
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -114,14 +117,23 @@ def check(notebook, screenshot=None, timeout=180):
             wait_for_server(f"{base}/api/status?token={token}", server)
             specs = wait_for_server(f"{base}/api/kernelspecs?token={token}", server)
             argv = specs["kernelspecs"][specs["default"]]["spec"]["argv"]
-            if Path(argv[0]).resolve() != Path(sys.executable).resolve() and argv[0] not in ("python", "python3"):
-                problems.append(f"the default kernel is not this environment's Python. Received: argv={argv}")
+            if Path(argv[0]).resolve() != Path(sys.executable).resolve() and argv[0] not in (
+                "python",
+                "python3",
+            ):
+                problems.append(
+                    f"the default kernel is not this environment's Python. Received: argv={argv}"
+                )
             with browser.Chromium(window=(1400, 1000)) as chromium:
-                page = chromium.open(f"{base}/lab/tree/{notebook.name}?token={token}", timeout=timeout)
+                page = chromium.open(
+                    f"{base}/lab/tree/{notebook.name}?token={token}", timeout=timeout
+                )
                 page.wait_for(NOTEBOOK_READY, timeout=timeout)
                 result = page.evaluate(RUN_SETUP_CELL % json.dumps(SETUP_CALL), timeout=timeout)
                 text = "".join(
-                    "".join(o.get("text", "")) if o.get("output_type") == "stream" else json.dumps(o)
+                    "".join(o.get("text", ""))
+                    if o.get("output_type") == "stream"
+                    else json.dumps(o)
                     for o in result.get("outputs", [])
                 )
                 print(f"set-up cell {result.get('index')} ran in kernel {result.get('kernel')!r}:")
@@ -131,7 +143,9 @@ def check(notebook, screenshot=None, timeout=180):
                 if any(o.get("output_type") == "error" for o in result.get("outputs", [])):
                     problems.append(f"the set-up cell failed. Received: {text[-500:]}")
                 if "backend" not in text or "device:" not in text:
-                    problems.append(f"the set-up cell printed no backend and device. Received: {text[-500:]}")
+                    problems.append(
+                        f"the set-up cell printed no backend and device. Received: {text[-500:]}"
+                    )
                 if screenshot:
                     page.screenshot(screenshot)
                 if not page.evaluate("jupyterapp.commands.hasCommand('RISE:preview')"):
@@ -141,7 +155,9 @@ def check(notebook, screenshot=None, timeout=180):
                     deck = page.wait_for(RISE_DECK, timeout=60)
                     print(f"RISE preview: {deck['sections']} slides")
                     if deck["sections"] < 2:
-                        problems.append(f"the lecture shows as a single slide: no slide metadata? Received: {deck}")
+                        problems.append(
+                            f"the lecture shows as a single slide: no slide metadata? Received: {deck}"
+                        )
                     if screenshot:
                         time.sleep(2)
                         page.screenshot(str(Path(screenshot).with_suffix(".rise.png")))
@@ -156,12 +172,17 @@ def check(notebook, screenshot=None, timeout=180):
                 server.kill()
                 server.wait()
             if problems:
-                print("JupyterLab's log:\n" + (Path(root) / "jupyterlab.log").read_text()[-3000:], file=sys.stderr)
+                print(
+                    "JupyterLab's log:\n" + (Path(root) / "jupyterlab.log").read_text()[-3000:],
+                    file=sys.stderr,
+                )
     return problems
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebook", nargs="?", type=Path, default=HERE / "01_autoencoders.ipynb")
     parser.add_argument("--screenshot", help="save a PNG of JupyterLab after the set-up cell ran")
     args = parser.parse_args(argv)

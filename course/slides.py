@@ -34,7 +34,9 @@ import nbformat
 
 SCREEN_LINES = 21.0
 CHARS_PER_LINE = 80
-FIGURE_LINES = 11.0  # a figure returned by aekeras.plots or a Matplotlib Figure, as shown on a slide
+FIGURE_LINES = (
+    11.0  # a figure returned by aekeras.plots or a Matplotlib Figure, as shown on a slide
+)
 
 FIGURE_CALL = re.compile(r"(aekeras\.plots\.\w+\(|^\s*fig\s*$|\bFigure\()", re.MULTILINE)
 
@@ -75,12 +77,18 @@ def _parse(source):
     try:
         return ast.parse(source)
     except SyntaxError:  # IPython magics
-        return ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%")))
+        return ast.parse(
+            "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
+        )
 
 
 def reads(source):
     """Names a code cell reads."""
-    return {n.id for n in ast.walk(_parse(source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {
+        n.id
+        for n in ast.walk(_parse(source))
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
 
 
 def binds(source):
@@ -118,10 +126,16 @@ def slide_types(nb):
                 kind, height = "slide", markdown_lines(source)
             else:
                 size = markdown_lines(source)
-                kind, height = ("subslide", size) if height + size > SCREEN_LINES else ("-", height + size)
+                kind, height = (
+                    ("subslide", size) if height + size > SCREEN_LINES else ("-", height + size)
+                )
         elif cell.cell_type == "code":
             later = [s for j, s in code_sources if j > i]
-            if "aekeras.notebook.setup(" in source or "aekeras.notebook.elapsed(" in source or is_check(cell, later):
+            if (
+                "aekeras.notebook.setup(" in source
+                or "aekeras.notebook.elapsed(" in source
+                or is_check(cell, later)
+            ):
                 types.append("skip")
                 continue
             size = code_lines(source)
@@ -156,22 +170,33 @@ def apply(nb):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook differs")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a notebook differs"
+    )
     args = parser.parse_args(argv)
     differ = []
     for path in args.notebooks:
         nb = nbformat.read(path, as_version=4)
         changed = apply(nb)
-        counts = {k: sum(c.metadata["slideshow"]["slide_type"] == k for c in nb.cells) for k in ("slide", "subslide")}
-        print(f"{path.name}: {counts['slide']} slides, {counts['subslide']} sub-slides, {changed} cells changed")
+        counts = {
+            k: sum(c.metadata["slideshow"]["slide_type"] == k for c in nb.cells)
+            for k in ("slide", "subslide")
+        }
+        print(
+            f"{path.name}: {counts['slide']} slides, {counts['subslide']} sub-slides, {changed} cells changed"
+        )
         if changed and args.check:
             differ.append(path.name)
         elif changed:
             nbformat.write(nb, path)
     if differ:
-        print(f"Slide metadata out of date (run python course/slides.py on them): {', '.join(differ)}")
+        print(
+            f"Slide metadata out of date (run python course/slides.py on them): {', '.join(differ)}"
+        )
         return 1
     return 0
 

@@ -95,9 +95,7 @@ def test_pca_error_on_held_out_people_matches_the_paper_setting(patches):
     # construction gives about 148 with 30000 training patches.
     error = pca_test_error(patches.x_train, patches.x_test)
     assert 135 < error < 160
-    aligned = datasets.load_face_patches(
-        n_train=6000, n_test=2000, seed=0, angle_range=(0.0, 0.0)
-    )
+    aligned = datasets.load_face_patches(n_train=6000, n_test=2000, seed=0, angle_range=(0.0, 0.0))
     # Without rotation the set is far easier for PCA.
     assert pca_test_error(aligned.x_train, aligned.x_test) < error - 10
 

@@ -228,7 +228,7 @@ def test_invalid_idx_file_with_a_registered_checksum_is_named(raw_data, tmp_path
     folder = copy_raw(raw_data, tmp_path / "raw")
     path = folder / "t10k-labels-idx1-ubyte.gz"
     labels = idx.read_idx(path)
-    write_idx(path, [0, 0, 0x08, 1, *int(9999).to_bytes(4, "big")], labels[:9999].tobytes())
+    write_idx(path, [0, 0, 0x08, 1, *(9999).to_bytes(4, "big")], labels[:9999].tobytes())
     files = dict(sources.MNIST.files)
     files[path.name] = (raw.sha256(path), path.stat().st_size)
     monkeypatch.setitem(sources.DATASETS, "mnist", dataclasses.replace(sources.MNIST, files=files))

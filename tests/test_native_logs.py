@@ -18,14 +18,22 @@ ABSL = "WARNING: All log messages before absl::InitializeLog() is called are wri
 ERROR = "E0000 00:00:1795766333.166344    8591 cuda_platform.cc:52] failed call to cuInit: INTERNAL"
 
 
-@pytest.mark.parametrize("line", [ONEDNN, CUDA, ABSL, ABSL + "\n", "W1127 08:01:02.123456  77 a_b.cc:9] w"])
+@pytest.mark.parametrize(
+    "line", [ONEDNN, CUDA, ABSL, ABSL + "\n", "W1127 08:01:02.123456  77 a_b.cc:9] w"]
+)
 def test_start_up_lines_are_noise(line):
     assert _native_logs.is_noise(line)
 
 
 @pytest.mark.parametrize(
     "line",
-    [ERROR, "UserWarning: a warning a student must see", "Traceback (most recent call last):", "", "I0000 plain"],
+    [
+        ERROR,
+        "UserWarning: a warning a student must see",
+        "Traceback (most recent call last):",
+        "",
+        "I0000 plain",
+    ],
 )
 def test_errors_warnings_and_other_text_are_not_noise(line):
     assert not _native_logs.is_noise(line)
@@ -56,7 +64,12 @@ def test_import_aekeras_is_silent_and_keeps_python_warnings(tmp_path):
         "warnings.warn('a warning a student must see')\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     # Python shows no source line for `-c` code: the warning is all there is.

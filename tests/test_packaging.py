@@ -1,7 +1,6 @@
 """The two ways to install (pip and conda) and the CI script stay in step."""
 
 import importlib.util
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -47,7 +46,7 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Quick start", 1)[1]
     block = section.split("```", 2)[1]
-    lines = [l for l in block.splitlines()[1:] if l.strip()]
+    lines = [line for line in block.splitlines()[1:] if line.strip()]
     assert len(lines) == 2, f"the Quick start block must hold exactly two commands, found {lines}"
     ci = (ROOT / ".ci" / "run").read_text()
     assert lines[1].strip() in ci, f"{lines[1]!r} not in .ci/run"
@@ -72,7 +71,7 @@ def test_lectures_get_absolute_data_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("AEKERAS_RAW_DATA", "../shared/datasets")
     monkeypatch.setenv("AEKERAS_DATA_HOME", str(tmp_path / "home"))
     assert tasks.main(["lectures", "--backend", "jax"]) == 0
-    (cmd, env), = calls
+    ((cmd, env),) = calls
     assert cmd[0] == Path("python-of-no-tensorflow")
     assert env["AEKERAS_RAW_DATA"] == str(tmp_path / "shared" / "datasets")
     assert env["AEKERAS_DATA_HOME"] == str(tmp_path / "home")
@@ -93,7 +92,9 @@ def test_python_floor_is_the_same_everywhere():
 def test_core_install_needs_no_backend_and_extras_name_the_rest():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = {_name(r) for r in project["dependencies"]}
-    extras = {name: {_name(r) for r in reqs} for name, reqs in project["optional-dependencies"].items()}
+    extras = {
+        name: {_name(r) for r in reqs} for name, reqs in project["optional-dependencies"].items()
+    }
     assert not core & {"tensorflow", "tensorflow-datasets", "jax", "torch"}, core
     assert {"tensorflow", "tensorflow-datasets"} <= extras["tensorflow"]
     assert "jax" in extras["jax"] and "torch" in extras["torch"]
@@ -102,8 +103,12 @@ def test_core_install_needs_no_backend_and_extras_name_the_rest():
 
 def test_environments_of_the_tasks():
     tasks = _load_tasks()
-    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
-    complete, no_tf = (set(tasks.ENVIRONMENTS[n][2].split(",")) for n in ("complete", "no-tensorflow"))
+    extras = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    )
+    complete, no_tf = (
+        set(tasks.ENVIRONMENTS[n][2].split(",")) for n in ("complete", "no-tensorflow")
+    )
     assert complete == extras  # the Quick start installs the complete course environment
     assert no_tf == extras - {"tensorflow"}
     assert tasks.environment_for("tensorflow") == "complete"  # TensorFlow stays the default backend

@@ -28,7 +28,11 @@ pytestmark = pytest.mark.tensorflow_only  # renders and runs notebooks; one back
 def fixture_notebook(path):
     """A short lecture: goals, the set-up cell, display math and a figure; slide metadata by the rules."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_markdown_cell(
             "# Lecture 9: A fixture\n\nWhy it matters.\n\n**Learning goals**\n\n"
@@ -39,7 +43,9 @@ def fixture_notebook(path):
             "import aekeras\nfrom matplotlib.figure import Figure\n\ninfo = aekeras.notebook.setup(seed=0)"
         ),
         nbformat.v4.new_markdown_cell("## 1. The loss\n\n$$z = f(x) = E_\\eta(x)$$"),
-        nbformat.v4.new_code_cell("fig = Figure(figsize=(3, 2))\nfig.subplots().plot([0, 1], [1, 0])\nfig"),
+        nbformat.v4.new_code_cell(
+            "fig = Figure(figsize=(3, 2))\nfig.subplots().plot([0, 1], [1, 0])\nfig"
+        ),
         nbformat.v4.new_code_cell("assert info['seed'] == 0"),
     ]
     slides.apply(nb)
@@ -101,7 +107,9 @@ def test_index_is_the_course_front_page(lecture_site):
         assert build.title(nb, None) in index
         for target in (f"{path.stem}.html", f"{path.stem}.slides.html", f"notebooks/{path.name}"):
             assert target in hrefs and (lecture_site / target).is_file(), target
-        goals = [line for line in build.learning_goals(nb).splitlines() if line.lstrip().startswith("- ")]
+        goals = [
+            line for line in build.learning_goals(nb).splitlines() if line.lstrip().startswith("- ")
+        ]
         assert len(goals) >= 3, path.name
         assert build.planned_time(nb) in index  # not executed here: the notebook's own estimate
     for assignment in sorted((ROOT / "course" / "assignments" / "source").iterdir()):
@@ -115,8 +123,12 @@ def test_lecture_pages_link_to_the_index_and_their_neighbours(lecture_site):
         hrefs = {href for tag, href in links(lecture_site / page) if tag == "a"}
         assert "index.html" in hrefs and f"{LECTURES[i].stem}.slides.html" in hrefs
         # one navigation bar above the lecture and one below it
-        assert re.findall(r'<a href="([^"]+)" rel="prev"', text) == ([pages[i - 1]] * 2 if i > 0 else [])
-        assert re.findall(r'<a href="([^"]+)" rel="next"', text) == ([pages[i + 1]] * 2 if i + 1 < len(pages) else [])
+        assert re.findall(r'<a href="([^"]+)" rel="prev"', text) == (
+            [pages[i - 1]] * 2 if i > 0 else []
+        )
+        assert re.findall(r'<a href="([^"]+)" rel="next"', text) == (
+            [pages[i + 1]] * 2 if i + 1 < len(pages) else []
+        )
         for href in hrefs:
             if not re.match(r"^(https?:|#|mailto:)", href):
                 assert (lecture_site / href.split("#")[0]).exists(), (page, href)
@@ -132,7 +144,9 @@ def test_pages_load_nothing_from_another_host(lecture_site):
                 assert (lecture_site / url.split("?")[0]).is_file(), (page.name, url)
 
 
-@pytest.mark.parametrize("name", ["index", *[p.stem for p in LECTURES], *[f"{p.stem}.slides" for p in LECTURES]])
+@pytest.mark.parametrize(
+    "name", ["index", *[p.stem for p in LECTURES], *[f"{p.stem}.slides" for p in LECTURES]]
+)
 def test_page_renders_offline_with_typeset_math(lecture_site, chromium, name):
     page = chromium.open((lecture_site / f"{name}.html").as_uri())
     report = page.report()
@@ -185,7 +199,9 @@ def test_rendered_folder_is_small_enough_to_share(lecture_site):
     assert not (lecture_site / "mathjax" / "localization").exists()
 
 
-def test_folder_check_passes_a_built_course_and_flags_what_loads_from_elsewhere(executed_site, tmp_path):
+def test_folder_check_passes_a_built_course_and_flags_what_loads_from_elsewhere(
+    executed_site, tmp_path
+):
     problems, notes = browser.check_folder(executed_site)
     assert problems == [] and notes == []
     bad = tmp_path / "bad"
@@ -196,5 +212,7 @@ def test_folder_check_passes_a_built_course_and_flags_what_loads_from_elsewhere(
         '<img src="missing.png"></body></html>'
     )
     problems, _ = browser.check_folder(bad)
-    assert any("loads from another host: http://127.0.0.1:9/x.js" in line for line in problems), problems
+    assert any("loads from another host: http://127.0.0.1:9/x.js" in line for line in problems), (
+        problems
+    )
     assert any("image not shown" in line for line in problems), problems

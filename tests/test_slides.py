@@ -33,14 +33,30 @@ def test_headings_start_slides_and_checks_are_skipped():
         ("code", "print(y)"),
         ("code", 'print("Run time:", aekeras.notebook.elapsed(info))'),
     )
-    assert slides.slide_types(nb) == ["slide", "skip", "slide", "fragment", "skip", "-", "-", "fragment", "skip"]
+    assert slides.slide_types(nb) == [
+        "slide",
+        "skip",
+        "slide",
+        "fragment",
+        "skip",
+        "-",
+        "-",
+        "fragment",
+        "skip",
+    ]
 
 
 def test_a_cell_that_would_overflow_the_screen_starts_a_subslide():
-    long_text = "\n".join(f"Line {i} of a long explanation." for i in range(int(slides.SCREEN_LINES) - 4))
-    nb = notebook(("md", "## 1. A section"), ("md", long_text), ("code", "import numpy as np\nnp.zeros(3)"))
+    long_text = "\n".join(
+        f"Line {i} of a long explanation." for i in range(int(slides.SCREEN_LINES) - 4)
+    )
+    nb = notebook(
+        ("md", "## 1. A section"), ("md", long_text), ("code", "import numpy as np\nnp.zeros(3)")
+    )
     assert slides.slide_types(nb) == ["slide", "-", "subslide"]
-    figure = notebook(("md", "## 2. Figures"), ("code", "aekeras.plots.reconstruction_grid(x)"), ("code", "fig"))
+    figure = notebook(
+        ("md", "## 2. Figures"), ("code", "aekeras.plots.reconstruction_grid(x)"), ("code", "fig")
+    )
     assert slides.slide_types(figure) == ["slide", "fragment", "subslide"]
 
 

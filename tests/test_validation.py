@@ -110,3 +110,16 @@ def test_finite_array_names_the_counts_and_the_examples():
     ):
         validation.validate_finite_array(many, "y")
     assert validation.validate_finite_array(np.zeros((2, 2), "uint8"), "x").dtype == np.uint8
+
+
+def test_range_with_bounds_and_equal_ends():
+    assert validation.validate_range_arg((0, 0), "angle_range", -180, 180, allow_equal=True) == (
+        0.0,
+        0.0,
+    )
+    assert validation.validate_range_arg((-180, 180), "angle_range", -180, 180) == (-180.0, 180.0)
+    for bad in [(0, 0), (-190, 0), (0, 181)]:
+        with pytest.raises(
+            ValueError, match=r"low < high, in \[-180, 180\]\. Received: angle_range="
+        ):
+            validation.validate_range_arg(bad, "angle_range", -180, 180)

@@ -1,66 +1,47 @@
-"""Argument checks of the dataset loaders, in one place.
+"""Argument checks of the dataset loaders, in one place, built on `aekeras.validation`.
 
 Every check raises a `ValueError` that says what was expected and ends with
 `Received: name=value`.
 """
 
+import math
+
 import numpy as np
+
+from aekeras.validation import format_value
+from aekeras.validation import validate_int_arg
+from aekeras.validation import validate_range_arg
+from aekeras.validation import validate_string_arg
 
 SPLITS = ("train", "test")
 SOURCES = ("tfds", "raw")
 
 
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def check_split(split):
-    if split not in SPLITS:
-        raise ValueError(
-            f"Unknown split: expected one of {list(SPLITS)}. Received: split={split!r}"
-        )
+    return validate_string_arg(split, "split", SPLITS)
 
 
 def check_source(source):
-    if source is not None and source not in SOURCES:
-        raise ValueError(
-            f"Unknown source: expected one of {list(SOURCES)} or None (automatic). "
-            f"Received: source={source!r}"
-        )
+    return None if source is None else validate_string_arg(source, "source", SOURCES)
 
 
 def check_count(value, name, minimum=1, maximum=None):
     """An integer in `[minimum, maximum]`; `maximum` is the number of examples available."""
-    if not _is_int(value) or value < minimum:
-        expected = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
-        raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
-    if maximum is not None and value > maximum:
-        raise ValueError(
-            f"`{name}` must be at most {maximum}, the number of examples "
-            f"available. Received: {name}={value!r}"
-        )
+    return validate_int_arg(value, name, min_value=minimum, max_value=maximum)
 
 
 def check_seed(seed):
-    if seed is not None and not _is_int(seed):
-        raise ValueError(f"`seed` must be an integer or None. Received: seed={seed!r}")
+    return validate_int_arg(seed, "seed", allow_none=True)
 
 
 def check_range(value, name, low, high, positive=False):
     """A pair `(min, max)` with `low <= min <= max <= high`, and `min > 0` if `positive`."""
-    ok = (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, (int, float, np.number)) for v in value)
-        and low <= value[0] <= value[1] <= high
+    value = validate_range_arg(
+        value, name, min_value=low, max_value=None if math.isinf(high) else high, allow_equal=True
     )
-    if not ok:
-        raise ValueError(
-            f"`{name}` must be a pair (min, max) with {low} <= min <= max <= {high}. "
-            f"Received: {name}={value!r}"
-        )
     if positive and value[0] <= 0:
-        raise ValueError(f"`{name}` must be positive. Received: {name}={value!r}")
+        raise ValueError(f"`{name}` must be positive. Received: {name}={format_value(value)}")
+    return value
 
 
 def check_patches_fit(size, angle_range, scale_range, extent):

@@ -61,7 +61,10 @@ def _sample_geometry(rng, images_index, size, angle_range, scale_range, extent):
     # Half the extent, along either image axis, of the rotated square of
     # sample points (side * (1 - 1 / size) from first to last sample).
     half = (
-        0.5 * size * scale * (1.0 - 1.0 / size)
+        0.5
+        * size
+        * scale
+        * (1.0 - 1.0 / size)
         * (np.abs(np.cos(radians)) + np.abs(np.sin(radians)))
     )
     row = rng.uniform(half, extent - half)
@@ -176,9 +179,7 @@ def load_face_patches(
     faces, person = read_olivetti(data_dir, raw_dir)
     train_images = np.flatnonzero(person < 30)
     test_images = np.flatnonzero(person >= 30)
-    train_rng, test_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
-    )
+    train_rng, test_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
 
     def draw(rng, pool, n):
         images_index = rng.permutation(np.resize(pool, n))

@@ -24,9 +24,7 @@ def host_reachable(url, timeout=PROBE_TIMEOUT):
             port = parts.port or (443 if parts.scheme == "https" else 80)
             proxy = urllib.request.getproxies().get(parts.scheme)
             if proxy and not urllib.request.proxy_bypass(host):
-                proxy_parts = urllib.parse.urlsplit(
-                    proxy if "://" in proxy else "http://" + proxy
-                )
+                proxy_parts = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
                 host, port = proxy_parts.hostname, proxy_parts.port or 80
             socket.create_connection((host, port), timeout=timeout).close()
             result.append(True)

@@ -67,12 +67,12 @@ def read_split(dataset, split, home_dir, raw_dir):
         if not missing:
             # TFDS takes the files from manual_dir instead of downloading
             # them, and verifies their registered checksums.
-            prepare["download_config"] = tfds.download.DownloadConfig(
-                manual_dir=str(folder)
-            )
+            prepare["download_config"] = tfds.download.DownloadConfig(manual_dir=str(folder))
         load_kwargs["download_and_prepare_kwargs"] = prepare
     if scratch is not None:
-        print(f"Preparing {dataset.title} with tensorflow-datasets into {tfds_dir} (once)", flush=True)
+        print(
+            f"Preparing {dataset.title} with tensorflow-datasets into {tfds_dir} (once)", flush=True
+        )
     with _quiet_tfds(tfds):
         loaded = tfds.load(
             dataset.name,
