@@ -54,8 +54,9 @@ def test_lecture_times_reads_times_and_outcomes_from_a_report(tmp_path):
 
 
 def test_lecture_times_report_flags_lectures_over_the_limit(tmp_path, monkeypatch):
-    junit = _junit(
-        tmp_path / "report.xml",
+    # One report per backend, named as `tasks.py test` writes them.
+    jax_report = _junit(
+        tmp_path / "jax.xml",
         [
             ("course.01_intro.ipynb", "Cell 0", 100.0, "passed"),
             ("course.01_intro.ipynb", "Cell 1", 200.0, "passed"),  # 300 s: at the limit
@@ -63,18 +64,25 @@ def test_lecture_times_report_flags_lectures_over_the_limit(tmp_path, monkeypatc
             ("course.02_long.ipynb", "Cell 1", 51.0, "passed"),  # 301 s: over it
         ],
     )
+    torch_report = _junit(
+        tmp_path / "torch.xml", [("course.01_intro.ipynb", "Cell 0", 42.0, "passed")]
+    )
     written = {}
     monkeypatch.setattr(
         lecture_times, "write_result", lambda name, title, body: written.update({name: body})
     )
-    monkeypatch.setattr(sys, "argv", ["lecture_times.py", "--junit", str(junit)])
+    monkeypatch.setattr(lecture_times, "device_of", lambda backend: f"GPU of {backend}")
+    argv = ["lecture_times.py", "--junit", str(jax_report), str(torch_report), "--name", "times"]
+    monkeypatch.setattr(sys, "argv", argv)
     assert lecture_times.main() == 0
-    table = [line for line in written["lecture_times"].splitlines() if line.startswith("|")]
-    rows = {line.split("|")[1].strip(): line for line in table}
-    assert "300 s (5.0 min)" in rows["01_intro"] and rows["01_intro"].rstrip(" |").endswith("yes")
-    assert "Cell 1: 200 s" in rows["01_intro"]
-    assert "301 s (5.0 min)" in rows["02_long"] and rows["02_long"].rstrip(" |").endswith("NO")
-    assert "All lectures: 601 s (10.0 min)" in written["lecture_times"]
+    table = [line for line in written["times"].splitlines() if line.startswith("|")]
+    rows = {tuple(c.strip() for c in line.split("|")[1:4]): line for line in table}
+    intro, long = rows["jax", "GPU of jax", "01_intro"], rows["jax", "GPU of jax", "02_long"]
+    assert "300 s (5.0 min)" in intro and intro.rstrip(" |").endswith("yes")
+    assert "Cell 1: 200 s" in intro
+    assert "301 s (5.0 min)" in long and long.rstrip(" |").endswith("NO")
+    assert "601 s (10.0 min)" in rows["jax", "GPU of jax", "**all lectures**"]
+    assert "42 s (0.7 min)" in rows["torch", "GPU of torch", "01_intro"]
 
 
 @pytest.mark.tensorflow_only  # runs a notebook kernel, like the nbval run it reads

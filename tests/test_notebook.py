@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -41,7 +43,9 @@ def test_setup_reports_backend_and_makes_runs_repeatable(capsys, monkeypatch, _r
     np.testing.assert_array_equal(first[1], second[1])
     out = capsys.readouterr().out
     backend = keras.backend.backend()
-    assert f"Backend {backend}, device: CPU (" in out and "Seed 3" in out
+    expected_device = ", ".join(notebook.devices()) or f"CPU ({os.cpu_count()} cores)"
+    assert info["device"] == expected_device
+    assert f"Backend {backend}, device: {expected_device}\n" in out and "Seed 3" in out
     assert f"Keras {keras.__version__}" in out and f"{backend} {info['versions'][backend]}" in out
     assert info["backend"] == backend and info["full_run"] is False
     assert notebook.elapsed(info).endswith(" s")
