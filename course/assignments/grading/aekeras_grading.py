@@ -183,7 +183,22 @@ def record_training(x_train, x_test):
 
         keras.Model.fit = recorded_fit
         keras.Model.train_on_batch = recorded_train_on_batch
+        _ORIGINALS.update(fit=fit, train_on_batch=train_on_batch)
     _RECORDER = recorder
+
+
+_ORIGINALS = {}
+
+
+def stop_recording():
+    """Puts back Keras' own `fit` and `train_on_batch` and forgets the records (for tests of this module)."""
+    global _RECORDER
+    import keras
+
+    for name, method in _ORIGINALS.items():
+        setattr(keras.Model, name, method)
+    _ORIGINALS.clear()
+    _RECORDER = None
 
 
 def check_training(model, name, epochs, cell):
