@@ -57,7 +57,7 @@ from sklearn.decomposition import PCA as SkPCA
 
 def pca_reconstruct(x_fit, x, k):
     flat_fit = np.asarray(x_fit, dtype=np.float64).reshape(len(x_fit), -1)
-    pca = SkPCA(k).fit(flat_fit)
+    pca = SkPCA(k, svd_solver="full").fit(flat_fit)
     flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     return pca.inverse_transform(pca.transform(flat)).reshape(np.shape(x))
 """, {"task1_shape_exact": "called `sklearn.", "task1_matches_library": "called `sklearn."}),
