@@ -74,31 +74,33 @@ def numpy_only(function, *args, convert=np.asarray, **kwargs):
     def hook(frame, event, arg):
         if event == "call":
             package = _package_of_file(frame.f_code.co_filename)
+            if package is None:
+                return
             module, qualname = frame.f_globals.get("__name__", package), frame.f_code.co_qualname
             what = f"import {module}" if qualname == "<module>" else f"{module}.{qualname}"
-            if package is not None and frame.f_code.co_name in ("__new__", "__init__") and frame.f_code.co_varnames:
+            if frame.f_code.co_name in ("__new__", "__init__") and frame.f_code.co_varnames:
                 first = frame.f_locals.get(frame.f_code.co_varnames[0])  # name the class made, not a base class
                 cls = first if isinstance(first, type) else type(first)
                 what = f"{cls.__module__}.{cls.__qualname__}"
         elif event == "c_call":
             package = (getattr(arg, "__module__", None) or "").split(".")[0]
-            package = package if package in FORBIDDEN else None
-            what = f"{arg.__module__}.{getattr(arg, '__qualname__', arg)}" if package else ""
+            if package not in FORBIDDEN:
+                return
+            what = f"{arg.__module__}.{getattr(arg, '__qualname__', arg)}"
         else:
             return
-        if package is not None:
-            refused.append(what)
-            raise LibraryUnavailable(
-                f"{package} is not available in this task: write the computation with NumPy"
-            )
+        refused.append(what)
+        raise LibraryUnavailable(f"{package} is not available in this task: write the computation with NumPy")
 
     threading.setprofile(hook)
     sys.setprofile(hook)
     try:
         result = convert(function(*args, **kwargs))
         intact = sys.getprofile() is hook
-    except LibraryUnavailable:
-        result, intact = None, True
+    except Exception:
+        if not refused:
+            raise  # the student's own error
+        result, intact = None, True  # the refusal, or an error it led to
     finally:
         sys.setprofile(None)
         threading.setprofile(None)
@@ -107,7 +109,7 @@ def numpy_only(function, *args, convert=np.asarray, **kwargs):
         "computation yourself with NumPy: the grader makes aekeras, scikit-learn, Keras, TensorFlow, SciPy "
         "and the like unavailable to your function."
     )
-    assert intact, f"{name} switched off the grader's check of the libraries it calls (sys.setprofile)"
+    assert intact, f"`{name}` switched off the grader's check of the libraries it calls (sys.setprofile)"
     return result
 
 
