@@ -8,28 +8,17 @@ student versions, and a partly correct student version) and the grades read
 back from the gradebook.
 """
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
-import nbformat
 import pytest
-from nbgrader.api import Gradebook
+
+from nbgrader_course import (
+    ASSIGNMENTS, COURSE_DIR, Course, error_text, grade_id, is_autograder_test, is_manual_answer, nbgrader_meta,
+    notebook_names, read,
+)
 
 # Notebook execution: run once, on the default TensorFlow backend (tasks.py test).
 pytestmark = pytest.mark.tensorflow_only
 
-COURSE_DIR = Path(__file__).resolve().parents[1] / "course" / "assignments"
-COURSE_ID = "aekeras"
-ASSIGNMENTS = sorted(p.name for p in (COURSE_DIR / "source").iterdir() if p.is_dir())
-GENERATED = (
-    "release", "submitted", "autograded", "feedback", "downloaded",
-    "gradebook.db", "gradebook.db-journal", "grades.csv", ".nbgrader.log",
-    ".ipynb_checkpoints", "__pycache__",
-)
+NOTES_DIR = COURSE_DIR / "notes"
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 # A partly correct submission: the student version of assignment 3 with Tasks 1 and 2 answered (the
@@ -46,32 +35,6 @@ PARTIAL_FAILS = {
 
 
 # ----------------------------------------------------------------- helpers
-def nbgrader_meta(cell):
-    return cell.metadata.get("nbgrader", {})
-
-
-def grade_id(cell):
-    return nbgrader_meta(cell).get("grade_id")
-
-
-def is_autograder_test(cell):
-    meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
-
-
-def is_manual_answer(cell):
-    meta = nbgrader_meta(cell)
-    return meta.get("grade", False) and meta.get("solution", False)
-
-
-def notebook_names(assignment):
-    return sorted(p.stem for p in (COURSE_DIR / "source" / assignment).glob("*.ipynb"))
-
-
-def read(path):
-    return nbformat.read(path, as_version=4)
-
-
 def split_regions(text):
     """(lines inside solution or hidden-test regions, lines outside them), stripped; markers dropped."""
     inside, outside, region = [], [], False
@@ -85,75 +48,16 @@ def split_regions(text):
     return inside, outside
 
 
-def error_text(cell):
-    """What a student sees of a failed cell: the exception name and message."""
-    return "\n".join(
-        f"{out.ename}: {out.evalue}" for out in cell.get("outputs", []) if out.output_type == "error"
-    )
-
-
-class Course:
-    """A copy of the course directory and the environment that nbgrader runs in."""
-
-    def __init__(self, root, env):
-        self.root = root
-        self.env = env
-
-    def nbgrader(self, *args):
-        result = subprocess.run(
-            [sys.executable, "-m", "nbgrader", *args],
-            cwd=self.root, env=self.env, capture_output=True, text=True, timeout=1800,
-        )
-        assert result.returncode == 0, (
-            f"nbgrader {' '.join(args)} failed ({result.returncode}):\n"
-            f"{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
-        )
-        return result
-
-    def release(self, assignment, notebook):
-        return self.root / "release" / assignment / f"{notebook}.ipynb"
-
-    def autograded(self, student, assignment, notebook):
-        return read(self.root / "autograded" / student / assignment / f"{notebook}.ipynb")
-
-    def submit(self, student, assignment, notebook, nb):
-        path = self.root / "submitted" / student / assignment / f"{notebook}.ipynb"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
-
-    def grades(self, assignment, student):
-        """{grade id: (auto_score, max_score)} of one submission, from the gradebook."""
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
-            submission = gb.find_submission(assignment, student)
-            return {
-                grade.name: (grade.auto_score, grade.max_score)
-                for notebook in submission.notebooks
-                for grade in notebook.grades
-            }
+def author_notes(assignment):
+    """The lines of the author notes of an assignment, instructor-only, kept outside source/."""
+    return (NOTES_DIR / f"{assignment}.md").read_text(encoding="utf-8").splitlines()
 
 
 # ----------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """The course directory copied to a temporary folder, with every student version generated."""
-    base = tmp_path_factory.mktemp("nbgrader")
-    root = base / "assignments"
-    shutil.copytree(COURSE_DIR, root, ignore=shutil.ignore_patterns(*GENERATED))
-    # Notebooks ask for the "python3" kernel: make it this interpreter, whatever kernels the user has installed
-    # (JUPYTER_PATH comes first in Jupyter's search path).
-    kernel_dir = base / "jupyter" / "kernels" / "python3"
-    kernel_dir.mkdir(parents=True)
-    (kernel_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (aekeras tests)",
-        "language": "python",
-    }))
-    env = dict(os.environ)
-    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(base / "jupyter"), env.get("JUPYTER_PATH")]))
-    # nbgrader runs the `alembic` command when it creates the gradebook: it must be on PATH.
-    env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(sys.executable), env.get("PATH")]))
-    env.pop("AEKERAS_FULL_RUN", None)
-    course = Course(root, env)
+    course = Course.copy(tmp_path_factory.mktemp("nbgrader"))
     course.nbgrader("generate_assignment", "*")  # every assignment under source/
     return course
 
@@ -204,12 +108,25 @@ def test_instructor_notebook_has_graded_tasks_and_author_notes(assignment):
         for c in cells:
             if nbgrader_meta(c).get("solution") and c.cell_type == "code":
                 assert "### BEGIN SOLUTION" in c.source, f"{notebook}: {grade_id(c)} has no solution region"
-        notes = cells[0]
-        assert notes.cell_type == "markdown" and "author-notes" in notes.metadata.get("tags", []), (
-            f"{notebook}: the first cell must be the author notes (cell tag 'author-notes')"
+        assert not any("author-notes" in c.metadata.get("tags", []) for c in cells), (
+            f"{notebook}: the author notes belong in notes/{assignment}.md, outside source/, not in a cell"
         )
+        notes = "\n".join(author_notes(assignment))
         for c in graded:
-            assert f"`{grade_id(c)}`" in notes.source, f"{notebook}: the author notes do not list {grade_id(c)}"
+            assert f"`{grade_id(c)}`" in notes, f"notes/{assignment}.md does not list {grade_id(c)}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_author_notes_are_outside_everything_nbgrader_releases(assignment):
+    """No line of the notes is in source/<assignment>/, the folder every release is made from, whatever the
+    nbgrader configuration (nbgrader_config.py removes no cell)."""
+    notes = {line.strip() for line in author_notes(assignment) if len(line.strip()) >= 30}
+    assert notes, f"notes/{assignment}.md is empty"
+    for path in (COURSE_DIR / "source" / assignment).rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found = sorted(line for line in notes if line in text)
+            assert not found, f"{path.name} contains lines of the author notes: {found}"
 
 
 # ----------------------------------------------------------------- student versions
@@ -229,11 +146,9 @@ def test_generate_assignment_writes_every_student_version(course, assignment):
 def test_student_version_has_no_solution_and_no_hidden_test(course, assignment):
     for notebook in notebook_names(assignment):
         source = read(COURSE_DIR / "source" / assignment / f"{notebook}.ipynb")
-        secret, public = [], set()
+        secret, public = [line.strip() for line in author_notes(assignment)], set()
         for cell in source.cells:
-            if "author-notes" in cell.metadata.get("tags", []):
-                secret.extend(line.strip() for line in cell.source.splitlines())
-            elif nbgrader_meta(cell).get("solution") and "BEGIN SOLUTION" not in cell.source:
+            if nbgrader_meta(cell).get("solution") and "BEGIN SOLUTION" not in cell.source:
                 secret.extend(line.strip() for line in cell.source.splitlines())  # whole-cell answers
             else:
                 inside, outside = split_regions(cell.source)

@@ -4,6 +4,8 @@ Run every nbgrader command from this folder (course/assignments/) with the
 project's environment, e.g. `../../.venv/bin/nbgrader autograde a1_autoencoders`.
 """
 
+import os
+
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.course_id = "aekeras"
@@ -24,7 +26,9 @@ c.IgnorePattern.pattern = (
     r"|WARNING:tensorflow:|WARNING:absl:)"
 )
 
-# The first cell of each instructor notebook holds author notes (cell tag "author-notes"): instructor-only,
-# so the release, the autograded copies and the feedback leave it out.
-c.Exporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
-c.TagRemovePreprocessor.remove_cell_tags = {"author-notes"}
+# The hidden tests import the grading helpers of grading/aekeras_grading.py (instructor-only, never released):
+# put that folder on the path of the kernels that nbgrader starts. The author notes of each assignment live in
+# notes/, outside source/, so no release, autograded copy or feedback can contain them, whatever the configuration.
+_GRADING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grading")
+if _GRADING not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_GRADING, os.environ.get("PYTHONPATH")]))

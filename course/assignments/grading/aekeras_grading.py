@@ -1,0 +1,246 @@
+"""Grading helpers of the aekeras assignments, used by their hidden tests (never released to students).
+
+`nbgrader_config.py` puts this folder on the `PYTHONPATH` of the kernels that nbgrader starts, so a
+hidden test imports it with `import aekeras_grading as grading`. Two checks prove that the student's
+code did the work, not a library or a shortcut:
+
+- `numpy_only(function, *args)` runs a student's function with every library but NumPy made
+  unavailable: a profile hook refuses any call into aekeras, scikit-learn, Keras, TensorFlow,
+  PyTorch, JAX, SciPy or scikit-image while the function runs, whatever name the student bound
+  them to (`from aekeras.metrics import psnr as p` is caught too).
+- `record_training(...)`, installed by a hidden test before the cell that trains a model, records
+  every call of `fit` and `train_on_batch`; `check_training(model, ...)` then checks that the model
+  was trained there, with `fit`, on the training images only and within the epoch budget.
+"""
+
+import importlib.util
+import inspect
+import math
+import os
+import sys
+import threading
+
+import numpy as np
+
+# Libraries that implement what the NumPy tasks ask for (or could): refused while a student's function runs.
+FORBIDDEN = ("aekeras", "sklearn", "keras", "tensorflow", "torch", "jax", "jaxlib", "scipy", "skimage")
+
+
+class LibraryUnavailable(RuntimeError):
+    """Raised inside a student's function when it calls a library that the task asks not to use."""
+
+
+def _package_roots():
+    roots = []
+    for name in FORBIDDEN:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec and spec.submodule_search_locations) or ():
+            roots.append((os.path.join(os.path.realpath(location), ""), name))
+    return roots
+
+
+_ROOTS = _package_roots()
+_PACKAGE_OF_FILE = {}
+
+
+def _package_of_file(filename):
+    if filename not in _PACKAGE_OF_FILE:
+        path = os.path.realpath(filename) if os.path.isabs(filename) else ""
+        _PACKAGE_OF_FILE[filename] = next((name for root, name in _ROOTS if path.startswith(root)), None)
+    return _PACKAGE_OF_FILE[filename]
+
+
+def numpy_only(function, *args, convert=np.asarray, **kwargs):
+    """Returns `convert(function(*args, **kwargs))`, computed with every library but NumPy unavailable.
+
+    Any call into a library of `FORBIDDEN` while the function runs (and while its result is converted,
+    so a lazy result cannot call one later) raises `LibraryUnavailable` inside the function; this
+    function then fails with an AssertionError that names the call.
+
+    Args:
+        function: the student's function.
+        *args, **kwargs: its arguments.
+        convert: applied to the result under the same guard, e.g. `np.asarray` or `float`.
+
+    Returns:
+        The converted result.
+    """
+    name = getattr(function, "__name__", repr(function))
+    refused = []
+
+    def hook(frame, event, arg):
+        if event == "call":
+            package = _package_of_file(frame.f_code.co_filename)
+            if package is None:
+                return
+            module, qualname = frame.f_globals.get("__name__", package), frame.f_code.co_qualname
+            what = f"import {module}" if qualname == "<module>" else f"{module}.{qualname}"
+            if frame.f_code.co_name in ("__new__", "__init__") and frame.f_code.co_varnames:
+                first = frame.f_locals.get(frame.f_code.co_varnames[0])  # name the class made, not a base class
+                cls = first if isinstance(first, type) else type(first)
+                what = f"{cls.__module__}.{cls.__qualname__}"
+        elif event == "c_call":
+            package = (getattr(arg, "__module__", None) or "").split(".")[0]
+            if package not in FORBIDDEN:
+                return
+            what = f"{arg.__module__}.{getattr(arg, '__qualname__', arg)}"
+        else:
+            return
+        refused.append(what)
+        raise LibraryUnavailable(f"{package} is not available in this task: write the computation with NumPy")
+
+    threading.setprofile(hook)
+    sys.setprofile(hook)
+    try:
+        result = convert(function(*args, **kwargs))
+        intact = sys.getprofile() is hook
+    except Exception:
+        if not refused:
+            raise  # the student's own error
+        result, intact = None, True  # the refusal, or an error it led to
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+    assert not refused, (
+        f"`{name}` called `{refused[0]}` while the grader ran it. This task asks you to write the "
+        "computation yourself with NumPy: the grader makes aekeras, scikit-learn, Keras, TensorFlow, SciPy "
+        "and the like unavailable to your function."
+    )
+    assert intact, f"`{name}` switched off the grader's check of the libraries it calls (sys.setprofile)"
+    return result
+
+
+# ----------------------------------------------------------------- training records
+def _row_keys(x):
+    rows = np.ascontiguousarray(np.asarray(x, dtype=np.float32)).reshape(len(x), -1)
+    return [row.tobytes() for row in rows]
+
+
+class _Recorder:
+    """The fit and train_on_batch calls of every Keras model, with what they were trained on."""
+
+    def __init__(self, x_train, x_test):
+        self.train_rows = set(_row_keys(x_train))
+        self.test_rows = set(_row_keys(x_test))
+        self.n_train = len(x_train)
+        self.calls = {}  # id(model) -> list of dicts
+
+    def _describe(self, x, y):
+        """(rows, rows not in x_train, of which in x_test) of the inputs and targets, or None if not arrays."""
+        arrays = [a for a in (x, y) if a is not None]
+        if not all(isinstance(a, np.ndarray) for a in arrays):
+            return None
+        rows, outside, test = len(arrays[0]), 0, 0
+        for a in arrays:
+            keys = _row_keys(a)
+            foreign = [k for k in keys if k not in self.train_rows]
+            outside = max(outside, len(foreign))
+            test = max(test, sum(k in self.test_rows for k in foreign))
+        return rows, outside, test
+
+    def add(self, model, **record):
+        self.calls.setdefault(id(model), (model, []))[1].append(record)
+
+
+_RECORDER = None
+
+
+def record_training(x_train, x_test):
+    """Records, from now on, every call of `fit` and `train_on_batch` of every Keras model.
+
+    Args:
+        x_train: the training images the models may be trained on (reloaded from disk by the test).
+        x_test: the test images, to name them in the failure message when a model was trained on them.
+    """
+    global _RECORDER
+    import keras
+
+    recorder = _Recorder(x_train, x_test)
+    if _RECORDER is None:
+        fit, train_on_batch = keras.Model.fit, keras.Model.train_on_batch
+
+        signature = inspect.signature(fit)
+
+        def recorded_fit(self, *args, **kwargs):
+            history = fit(self, *args, **kwargs)
+            arguments = signature.bind(self, *args, **kwargs).arguments
+            data = _RECORDER._describe(arguments.get("x"), arguments.get("y"))
+            steps = int(history.params.get("steps") or 0) * len(history.epoch)
+            per_epoch = data[0] if data else 0
+            if arguments.get("validation_split"):
+                per_epoch = math.ceil(per_epoch * (1 - arguments["validation_split"]))
+            if arguments.get("steps_per_epoch"):
+                per_epoch = min(per_epoch, arguments["steps_per_epoch"] * (arguments.get("batch_size") or 32))
+            _RECORDER.add(self, data=data, steps=steps, examples=per_epoch * len(history.epoch))
+            return history
+
+        def recorded_train_on_batch(self, x, y=None, *args, **kwargs):
+            result = train_on_batch(self, x, y, *args, **kwargs)
+            data = _RECORDER._describe(x, y)
+            _RECORDER.add(self, data=data, steps=1, examples=data[0] if data else 0)
+            return result
+
+        keras.Model.fit = recorded_fit
+        keras.Model.train_on_batch = recorded_train_on_batch
+        _ORIGINALS.update(fit=fit, train_on_batch=train_on_batch)
+    _RECORDER = recorder
+
+
+_ORIGINALS = {}
+
+
+def stop_recording():
+    """Puts back Keras' own `fit` and `train_on_batch` and forgets the records (for tests of this module)."""
+    global _RECORDER
+    import keras
+
+    for name, method in _ORIGINALS.items():
+        setattr(keras.Model, name, method)
+    _ORIGINALS.clear()
+    _RECORDER = None
+
+
+def check_training(model, name, epochs, cell):
+    """Asserts that `model` was trained with fit, in `cell`, on x_train only, for at most `epochs` epochs.
+
+    Args:
+        model: the student's trained model.
+        name: its variable name, for the messages.
+        epochs: the budget, in passes over x_train (all calls of fit together).
+        cell: where the student was asked to train it, for the messages.
+    """
+    import keras
+
+    assert _RECORDER is not None, "grading error: record_training() was not called before the training cell"
+    _, calls = _RECORDER.calls.get(id(model), (model, []))
+    assert calls, (
+        f"`{name}` was not trained with fit in {cell}: train it there with `{name}.fit(x_train, ...)`"
+    )
+    for call in calls:
+        assert call["data"] is not None, (
+            f"`{name}` was trained on something other than NumPy arrays; train it with `{name}.fit(x_train, ...)`"
+        )
+        rows, outside, test = call["data"]
+        assert outside == 0, (
+            f"`{name}` was trained on {outside} images that are not in x_train"
+            + (f", {test} of them test images (x_test)" if test else "")
+            + ". Train on x_train only: the test images must stay unseen to measure the error honestly."
+        )
+    examples = sum(call["examples"] for call in calls)
+    budget = epochs * _RECORDER.n_train
+    assert examples <= budget, (
+        f"`{name}` was trained on {examples} examples in all ({examples / _RECORDER.n_train:.1f} epochs of "
+        f"x_train, counting every call of fit); the budget is {epochs} epochs ({budget} examples)."
+    )
+    # Steps outside the recorded calls of fit (an earlier cell, a custom loop) add optimizer iterations;
+    # compiling again between calls of fit only resets them.
+    steps = sum(call["steps"] for call in calls)
+    optimizer = getattr(model, "optimizer", None)
+    iterations = int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
+    assert iterations <= steps, (
+        f"`{name}`'s optimizer made {iterations} training steps, but its calls of fit in {cell} made only "
+        f"{steps}: train it only there, and only with fit."
+    )
