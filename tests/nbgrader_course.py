@@ -18,9 +18,17 @@ COURSE_DIR = Path(__file__).resolve().parents[1] / "course" / "assignments"
 COURSE_ID = "aekeras"
 ASSIGNMENTS = sorted(p.name for p in (COURSE_DIR / "source").iterdir() if p.is_dir())
 GENERATED = (
-    "release", "submitted", "autograded", "feedback", "downloaded",
-    "gradebook.db", "gradebook.db-journal", "grades.csv", ".nbgrader.log",
-    ".ipynb_checkpoints", "__pycache__",
+    "release",
+    "submitted",
+    "autograded",
+    "feedback",
+    "downloaded",
+    "gradebook.db",
+    "gradebook.db-journal",
+    "grades.csv",
+    ".nbgrader.log",
+    ".ipynb_checkpoints",
+    "__pycache__",
 )
 
 
@@ -57,7 +65,9 @@ def source_notebook(assignment, notebook):
 def error_text(cell):
     """What a student sees of a failed cell: the exception name and message."""
     return "\n".join(
-        f"{out.ename}: {out.evalue}" for out in cell.get("outputs", []) if out.output_type == "error"
+        f"{out.ename}: {out.evalue}"
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
     )
 
 
@@ -76,22 +86,34 @@ class Course:
         # Whatever kernels the user has installed (JUPYTER_PATH comes first in Jupyter's search path).
         kernel_dir = base / "jupyter" / "kernels" / "python3"
         kernel_dir.mkdir(parents=True)
-        kernel_dir.joinpath("kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (aekeras tests)",
-            "language": "python",
-        }))
+        kernel_dir.joinpath("kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "Python 3 (aekeras tests)",
+                    "language": "python",
+                }
+            )
+        )
         env = dict(os.environ)
-        env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(base / "jupyter"), env.get("JUPYTER_PATH")]))
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(base / "jupyter"), env.get("JUPYTER_PATH")])
+        )
         # nbgrader runs the `alembic` command when it creates the gradebook: it must be on PATH.
-        env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(sys.executable), env.get("PATH")]))
+        env["PATH"] = os.pathsep.join(
+            filter(None, [os.path.dirname(sys.executable), env.get("PATH")])
+        )
         env.pop("AEKERAS_FULL_RUN", None)
         return cls(root, env)
 
     def nbgrader(self, *args):
         result = subprocess.run(
             [sys.executable, "-m", "nbgrader", *args],
-            cwd=self.root, env=self.env, capture_output=True, text=True, timeout=3600,
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
         )
         assert result.returncode == 0, (
             f"nbgrader {' '.join(args)} failed ({result.returncode}):\n"

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "course" / "assignments" / "grading"))
-import aekeras_grading as grading  # noqa: E402
+import aekeras_grading as grading
 
-import aekeras  # noqa: E402
-from aekeras.metrics import psnr as aliased_psnr  # noqa: E402
+import aekeras
+from aekeras.metrics import psnr as aliased_psnr
 
 
 def numpy_psnr(x, x_hat):
@@ -36,7 +36,10 @@ def test_numpy_only_returns_the_result_of_numpy_code():
         (lambda x, x_hat: aliased_psnr(x, x_hat), "aekeras.metrics.psnr"),  # bound before the guard
         (lambda x, x_hat: aekeras.metrics.psnr(x, x_hat), "aekeras.metrics.psnr"),
         (lambda x, x_hat: float(keras.ops.mean(keras.ops.square(x - x_hat))), "keras."),
-        (lambda x, x_hat: aekeras.SaltAndPepperNoise(0.1).corrupt(x), "aekeras.corruption.SaltAndPepperNoise"),
+        (
+            lambda x, x_hat: aekeras.SaltAndPepperNoise(0.1).corrupt(x),
+            "aekeras.corruption.SaltAndPepperNoise",
+        ),
     ],
 )
 def test_numpy_only_refuses_library_calls_under_any_name(function, named):
@@ -128,11 +131,20 @@ def test_check_training_accepts_fit_on_x_train_within_the_budget(recorder):
 @pytest.mark.parametrize(
     ("train", "message"),
     [
-        (lambda m, x, t: m.fit(np.concatenate([x, t]), epochs=1, verbose=0), "10 of them test images"),
+        (
+            lambda m, x, t: m.fit(np.concatenate([x, t]), epochs=1, verbose=0),
+            "10 of them test images",
+        ),
         (lambda m, x, t: m.fit(x, epochs=4, batch_size=8, verbose=0), "the budget is 3 epochs"),
-        (lambda m, x, t: [m.fit(x, epochs=2, verbose=0), m.fit(x, epochs=2, verbose=0)], "the budget is 3 epochs"),
+        (
+            lambda m, x, t: [m.fit(x, epochs=2, verbose=0), m.fit(x, epochs=2, verbose=0)],
+            "the budget is 3 epochs",
+        ),
         (lambda m, x, t: None, "was not trained with fit"),
-        (lambda m, x, t: [m.train_on_batch(x[:8], x[:8]) for _ in range(30)], "the budget is 3 epochs"),
+        (
+            lambda m, x, t: [m.train_on_batch(x[:8], x[:8]) for _ in range(30)],
+            "the budget is 3 epochs",
+        ),
     ],
     ids=["test images", "too many epochs", "two calls of fit", "not trained", "train_on_batch"],
 )

@@ -14,10 +14,13 @@ training tasks train for one epoch or with large batches: their mechanism checks
 """
 
 import pytest
-
-from nbgrader_course import (
-    ASSIGNMENTS, Course, error_text, grade_id, is_autograder_test, notebook_names, read, source_notebook,
-)
+from nbgrader_course import ASSIGNMENTS
+from nbgrader_course import Course
+from nbgrader_course import error_text
+from nbgrader_course import grade_id
+from nbgrader_course import is_autograder_test
+from nbgrader_course import notebook_names
+from nbgrader_course import source_notebook
 
 # Notebook execution: run once, on the default TensorFlow backend (tasks.py test).
 pytestmark = pytest.mark.tensorflow_only
@@ -47,11 +50,17 @@ LIBRARY = "called `aekeras."  # the message of aekeras_grading.numpy_only when a
 MUTATIONS = {
     "a1_autoencoders": {
         "task1_pca_reconstruct": [
-            ("calls aekeras.PCA", """
+            (
+                "calls aekeras.PCA",
+                """
 def pca_reconstruct(x_fit, x, k):
     return aekeras.PCA(k).fit(x_fit).reconstruct(x)
-""", {"task1_shape_exact": LIBRARY, "task1_matches_library": LIBRARY}),
-            ("calls scikit-learn's PCA", """
+""",
+                {"task1_shape_exact": LIBRARY, "task1_matches_library": LIBRARY},
+            ),
+            (
+                "calls scikit-learn's PCA",
+                """
 from sklearn.decomposition import PCA as SkPCA
 
 
@@ -60,165 +69,307 @@ def pca_reconstruct(x_fit, x, k):
     pca = SkPCA(k, svd_solver="full").fit(flat_fit)
     flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     return pca.inverse_transform(pca.transform(flat)).reshape(np.shape(x))
-""", {"task1_shape_exact": "called `sklearn.", "task1_matches_library": "called `sklearn."}),
-            ("uncentred PCA", """
+""",
+                {
+                    "task1_shape_exact": "called `sklearn.",
+                    "task1_matches_library": "called `sklearn.",
+                },
+            ),
+            (
+                "uncentred PCA",
+                """
 def pca_reconstruct(x_fit, x, k):
     fit = np.asarray(x_fit, dtype=np.float64).reshape(len(x_fit), -1)
     u = np.linalg.svd(fit, full_matrices=False)[2][:k].T
     return (np.asarray(x, dtype=np.float64).reshape(len(x), -1) @ u @ u.T).reshape(np.shape(x))
-""", {"task1_shape_exact": "Did you centre", "task1_matches_library": "centred with the mean of x_fit"}),
-            ("the k smallest components", """
+""",
+                {
+                    "task1_shape_exact": "Did you centre",
+                    "task1_matches_library": "centred with the mean of x_fit",
+                },
+            ),
+            (
+                "the k smallest components",
+                """
 def pca_reconstruct(x_fit, x, k):
     fit = np.asarray(x_fit, dtype=np.float64).reshape(len(x_fit), -1)
     mean = fit.mean(axis=0)
     u = np.linalg.svd(fit - mean, full_matrices=False)[2][-k:].T
     flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     return (mean + (flat - mean) @ u @ u.T).reshape(np.shape(x))
-""", {"task1_matches_library": "largest variance"}),
+""",
+                {"task1_matches_library": "largest variance"},
+            ),
         ],
         "task2_n_parameters_solution": [
-            ("no decoder biases", """
+            (
+                "no decoder biases",
+                """
 def n_parameters(layer_sizes, tied_weights=False):
     pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
     return (1 if tied_weights else 2) * sum(a * b for a, b in pairs) + sum(b for _, b in pairs)
-""", {"task2_n_parameters": "n_parameters([784, 1000, 500, 250, 30], tied_weights=False): expected"}),
-            ("tied weights still counted twice", """
+""",
+                {
+                    "task2_n_parameters": "n_parameters([784, 1000, 500, 250, 30], tied_weights=False): expected"
+                },
+            ),
+            (
+                "tied weights still counted twice",
+                """
 def n_parameters(layer_sizes, tied_weights=False):
     pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
     return 2 * sum(a * b for a, b in pairs) + sum(b for _, b in pairs) + sum(a for a, _ in pairs)
-""", {"task2_n_parameters": "tied_weights=True): expected"}),
-            ("builds the model and counts its weights", """
+""",
+                {"task2_n_parameters": "tied_weights=True): expected"},
+            ),
+            (
+                "builds the model and counts its weights",
+                """
 def n_parameters(layer_sizes, tied_weights=False):
     model = aekeras.models.deep_autoencoder(list(layer_sizes), tied_weights=tied_weights)
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-""", {"task2_n_parameters": LIBRARY}),
+""",
+                {"task2_n_parameters": LIBRARY},
+            ),
         ],
         "task3_autoencoder": [
-            ("shallow: no hidden layer", """
+            (
+                "shallow: no hidden layer",
+                """
 ae = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(), code_dim=CODE_DIM)
 ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
 ae.fit(x_train, epochs=1, batch_size=256, verbose=0)
-""", {"task3_architecture": "at least one hidden layer"}),
-            ("trains on the test images too", FAST_DEEP_AE + """
+""",
+                {"task3_architecture": "at least one hidden layer"},
+            ),
+            (
+                "trains on the test images too",
+                FAST_DEEP_AE
+                + """
 ae.fit(np.concatenate([x_train, x_test]), epochs=1, batch_size=256, verbose=0)
-""", {"task3_beats_pca": "1000 of them test images (x_test)"}),
-            ("trains past the epoch budget", FAST_DEEP_AE + """
+""",
+                {"task3_beats_pca": "1000 of them test images (x_test)"},
+            ),
+            (
+                "trains past the epoch budget",
+                FAST_DEEP_AE
+                + """
 ae.fit(x_train, epochs=EPOCHS + 1, batch_size=1024, verbose=0)
-""", {"task3_beats_pca": "the budget is 10 epochs"}),
-            ("overwrites the PCA baseline", FAST_DEEP_AE + """
+""",
+                {"task3_beats_pca": "the budget is 10 epochs"},
+            ),
+            (
+                "overwrites the PCA baseline",
+                FAST_DEEP_AE
+                + """
 ae.fit(x_train, epochs=1, batch_size=1024, verbose=0)
 pca_error = float("inf")
-""", {"task3_beats_pca": "recomputed by the grader"}),
+""",
+                {"task3_beats_pca": "recomputed by the grader"},
+            ),
         ],
     },
     "a2_sparse": {
         "task1_l1_sparsity": [
-            ("no absolute value", """
+            (
+                "no absolute value",
+                """
 def l1_sparsity(h, strength):
     return float(strength * np.mean(np.sum(np.asarray(h, dtype=np.float64), axis=1)))
-""", {"task1_l1_properties": "Take the absolute value", "task1_l1_matches_library": "expected"}),
-            ("sums over the batch", """
+""",
+                {
+                    "task1_l1_properties": "Take the absolute value",
+                    "task1_l1_matches_library": "expected",
+                },
+            ),
+            (
+                "sums over the batch",
+                """
 def l1_sparsity(h, strength):
     return float(strength * np.sum(np.abs(np.asarray(h, dtype=np.float64))))
-""", {"task1_l1_properties": "Average over the examples", "task1_l1_matches_library": "expected"}),
-            ("calls aekeras.L1Sparsity", """
+""",
+                {
+                    "task1_l1_properties": "Average over the examples",
+                    "task1_l1_matches_library": "expected",
+                },
+            ),
+            (
+                "calls aekeras.L1Sparsity",
+                """
 def l1_sparsity(h, strength):
     return float(aekeras.L1Sparsity(strength)(np.asarray(h, dtype="float64")))
-""", {"task1_l1_properties": None, "task1_l1_matches_library": LIBRARY}),
-            ("averages over the units too", """
+""",
+                {"task1_l1_properties": None, "task1_l1_matches_library": LIBRARY},
+            ),
+            (
+                "averages over the units too",
+                """
 def l1_sparsity(h, strength):
     return float(strength * np.mean(np.abs(np.asarray(h, dtype=np.float64))))
-""", {"task1_l1_properties": "sum over the units", "task1_l1_matches_library": "expected"}),
+""",
+                {
+                    "task1_l1_properties": "sum over the units",
+                    "task1_l1_matches_library": "expected",
+                },
+            ),
         ],
         "task2_kl_sparsity": [
-            ("KL(ρ̂ ‖ ρ) reversed", """
+            (
+                "KL(ρ̂ ‖ ρ) reversed",
+                """
 def kl_sparsity(h, target, strength):
     rho_hat = np.mean(np.asarray(h, dtype=np.float64), axis=0)
     rho = target
     kl = rho_hat * np.log(rho_hat / rho) + (1 - rho_hat) * np.log((1 - rho_hat) / (1 - rho))
     return float(strength * np.sum(kl))
-""", {"task2_kl_properties": "the arguments are swapped", "task2_kl_matches_library": "expected"}),
-            ("calls aekeras.KLSparsity", """
+""",
+                {
+                    "task2_kl_properties": "the arguments are swapped",
+                    "task2_kl_matches_library": "expected",
+                },
+            ),
+            (
+                "calls aekeras.KLSparsity",
+                """
 def kl_sparsity(h, target, strength):
     return float(aekeras.KLSparsity(target=target, strength=strength)(np.asarray(h, dtype="float64")))
-""", {"task2_kl_properties": None, "task2_kl_matches_library": LIBRARY}),
-            ("averages the KL terms over the units", """
+""",
+                {"task2_kl_properties": None, "task2_kl_matches_library": LIBRARY},
+            ),
+            (
+                "averages the KL terms over the units",
+                """
 def kl_sparsity(h, target, strength):
     rho_hat = np.mean(np.asarray(h, dtype=np.float64), axis=0)
     kl = target * np.log(target / rho_hat) + (1 - target) * np.log((1 - target) / (1 - rho_hat))
     return float(strength * np.mean(kl))
-""", {"task2_kl_matches_library": "summed over the units"}),
-            ("mean activation over the wrong axis", """
+""",
+                {"task2_kl_matches_library": "summed over the units"},
+            ),
+            (
+                "mean activation over the wrong axis",
+                """
 def kl_sparsity(h, target, strength):
     rho_hat = np.mean(np.asarray(h, dtype=np.float64), axis=1)
     kl = target * np.log(target / rho_hat) + (1 - target) * np.log((1 - target) / (1 - rho_hat))
     return float(strength * np.sum(kl))
-""", {"task2_kl_matches_library": "the mean of unit j over the examples (axis 0)"}),
+""",
+                {"task2_kl_matches_library": "the mean of unit j over the examples (axis 0)"},
+            ),
         ],
         "task3_kl_gradient_solution": [
-            ("finite differences of the library's penalty", """
+            (
+                "finite differences of the library's penalty",
+                """
 def kl_gradient(target, rho_hat):
     penalty = aekeras.KLSparsity(target=target, strength=1.0)
     value = lambda v: float(penalty(np.array([[v]], dtype=np.float64)))
     rho_hat = np.asarray(rho_hat, dtype=np.float64)
     flat = [(value(r + 1e-6) - value(r - 1e-6)) / 2e-6 for r in rho_hat.ravel()]
     return np.array(flat).reshape(rho_hat.shape)
-""", {"task3_kl_gradient": None}),
-            ("the sign flipped", """
+""",
+                {"task3_kl_gradient": None},
+            ),
+            (
+                "the sign flipped",
+                """
 def kl_gradient(target, rho_hat):
     rho_hat = np.asarray(rho_hat, dtype=np.float64)
     return target / rho_hat - (1 - target) / (1 - rho_hat)
-""", {"task3_kl_gradient": "Below the target the derivative must be negative"}),
-            ("the (1 - ρ) term forgotten", """
+""",
+                {"task3_kl_gradient": "Below the target the derivative must be negative"},
+            ),
+            (
+                "the (1 - ρ) term forgotten",
+                """
 def kl_gradient(target, rho_hat):
     return -target / np.asarray(rho_hat, dtype=np.float64)
-""", {"task3_kl_gradient": "the derivative must be 0"}),
+""",
+                {"task3_kl_gradient": "the derivative must be 0"},
+            ),
         ],
         "task4_sparse_autoencoder": [
-            ("no sparsity penalty", """
+            (
+                "no sparsity penalty",
+                """
 sparse_ae = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(), code_dim=CODE_DIM, code_activation="sigmoid")
 sparse_ae.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
 sparse_ae.fit(x_train, epochs=1, batch_size=256, verbose=0)
-""", {"task4_sparse_codes": "Expected the KL penalty"}),
-            ("another architecture", """
+""",
+                {"task4_sparse_codes": "Expected the KL penalty"},
+            ),
+            (
+                "another architecture",
+                """
 sparse_ae = aekeras.models.DenseAutoencoder(
     (28, 28, 1), hidden_units=(256,), code_dim=CODE_DIM, code_activation="sigmoid",
     sparsity=aekeras.KLSparsity(target=0.05, strength=0.03),
 )
 sparse_ae.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
 sparse_ae.fit(x_train, epochs=1, batch_size=256, verbose=0)
-""", {"task4_sparse_codes": "Expected the dense model's architecture"}),
-            ("trains past the epoch budget", KL_AE.format(strength=0.03) + """
+""",
+                {"task4_sparse_codes": "Expected the dense model's architecture"},
+            ),
+            (
+                "trains past the epoch budget",
+                KL_AE.format(strength=0.03)
+                + """
 sparse_ae.fit(x_train, epochs=EPOCHS, batch_size=1000, verbose=0)
 sparse_ae.fit(x_train, epochs=1, batch_size=1000, verbose=0)
-""", {"task4_sparse_codes": "the budget is 10 epochs", "task4_reconstruction": "the budget is 10 epochs"}),
-            ("overwrites the dense baseline", KL_AE.format(strength=3.0) + """
+""",
+                {
+                    "task4_sparse_codes": "the budget is 10 epochs",
+                    "task4_reconstruction": "the budget is 10 epochs",
+                },
+            ),
+            (
+                "overwrites the dense baseline",
+                KL_AE.format(strength=3.0)
+                + """
 sparse_ae.fit(x_train, epochs=1, batch_size=256, verbose=0)
 dense_error = float("inf")
-""", {"task4_reconstruction": "retrained by the grader"}),
+""",
+                {"task4_reconstruction": "retrained by the grader"},
+            ),
         ],
     },
     "a3_denoising": {
         "task1_salt_and_pepper": [
-            ("salt only", """
+            (
+                "salt only",
+                """
 def salt_and_pepper(x, rate, rng):
     noisy = np.array(x, copy=True)
     noisy[rng.random(noisy.shape) < rate] = 1.0
     return noisy
-""", {"task1_statistics": "expected half of the corrupted values to be salt (1) and half pepper (0)"}),
-            ("wraps aekeras.SaltAndPepperNoise", """
+""",
+                {
+                    "task1_statistics": "expected half of the corrupted values to be salt (1) and half pepper (0)"
+                },
+            ),
+            (
+                "wraps aekeras.SaltAndPepperNoise",
+                """
 def salt_and_pepper(x, rate, rng):
     return aekeras.SaltAndPepperNoise(rate).corrupt(x, seed=int(rng.integers(2**31)))
-""", {"task1_shape_and_values": LIBRARY, "task1_statistics": LIBRARY}),
-            ("modifies the input in place", """
+""",
+                {"task1_shape_and_values": LIBRARY, "task1_statistics": LIBRARY},
+            ),
+            (
+                "modifies the input in place",
+                """
 def salt_and_pepper(x, rate, rng):
     corrupt = rng.random(np.shape(x)) < rate
     salt = rng.random(np.shape(x)) < 0.5
     x[corrupt & salt] = 1.0
     x[corrupt & ~salt] = 0.0
     return x
-""", {"task1_shape_and_values": "must not modify its input x"}),
-            ("re-seeds instead of using rng", """
+""",
+                {"task1_shape_and_values": "must not modify its input x"},
+            ),
+            (
+                "re-seeds instead of using rng",
+                """
 def salt_and_pepper(x, rate, rng):
     own = np.random.default_rng(0)
     noisy = np.array(x, copy=True)
@@ -227,44 +378,87 @@ def salt_and_pepper(x, rate, rng):
     noisy[corrupt & salt] = 1.0
     noisy[corrupt & ~salt] = 0.0
     return noisy
-""", {"task1_statistics": "do not re-seed inside the function"}),
+""",
+                {"task1_statistics": "do not re-seed inside the function"},
+            ),
         ],
         "task2_psnr_solution": [
-            ("PSNR of the mean MSE", """
+            (
+                "PSNR of the mean MSE",
+                """
 def psnr(x, x_hat):
     x, x_hat = np.asarray(x, dtype=np.float64), np.asarray(x_hat, dtype=np.float64)
     return float(10 * np.log10(1.0 / np.mean((x - x_hat) ** 2)))
-""", {"task2_psnr": "the PSNR of the mean MSE"}),
-            ("calls aekeras.metrics.psnr", """
+""",
+                {"task2_psnr": "the PSNR of the mean MSE"},
+            ),
+            (
+                "calls aekeras.metrics.psnr",
+                """
 from aekeras.metrics import psnr as library_psnr
 
 
 def psnr(x, x_hat):
     return library_psnr(x, x_hat)
-""", {"task2_psnr": LIBRARY}),
-            ("sum of squared errors instead of their mean", """
+""",
+                {"task2_psnr": LIBRARY},
+            ),
+            (
+                "sum of squared errors instead of their mean",
+                """
 def psnr(x, x_hat):
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     x_hat = np.asarray(x_hat, dtype=np.float64).reshape(len(x_hat), -1)
     return float(np.mean(10 * np.log10(1.0 / np.sum((x - x_hat) ** 2, axis=1))))
-""", {"task2_psnr": "MSE = 0.01 and PSNR = 10 log10(1 / 0.01) = 20 dB"}),
+""",
+                {"task2_psnr": "MSE = 0.01 and PSNR = 10 log10(1 / 0.01) = 20 dB"},
+            ),
         ],
         "task3_denoising_autoencoder": [
-            ("no corruption layer, and the PSNR reported as the gain", """
+            (
+                "no corruption layer, and the PSNR reported as the gain",
+                """
 dae = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256,), code_dim=CODE_DIM)
 dae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
 dae.fit(x_train, epochs=1, batch_size=256, verbose=0)
 dae_gain = aekeras.metrics.psnr(x_test, dae.reconstruct(x_test_noisy))
-""", {"task3_denoises": "build `dae` with a corruption layer", "task3_gain_measured": "Expected dae_gain"}),
-            ("trains on the noisy test images", DAE + """
+""",
+                {
+                    "task3_denoises": "build `dae` with a corruption layer",
+                    "task3_gain_measured": "Expected dae_gain",
+                },
+            ),
+            (
+                "trains on the noisy test images",
+                DAE
+                + """
 dae.fit(x_test_noisy, x_test, epochs=1, batch_size=256, verbose=0)
-""" + DAE_GAIN, {"task3_denoises": "not in x_train", "task3_beats_plain": "not in x_train"}),
-            ("trains past the epoch budget", DAE + """
+"""
+                + DAE_GAIN,
+                {"task3_denoises": "not in x_train", "task3_beats_plain": "not in x_train"},
+            ),
+            (
+                "trains past the epoch budget",
+                DAE
+                + """
 dae.fit(x_train, epochs=EPOCHS + 1, batch_size=1024, verbose=0)
-""" + DAE_GAIN, {"task3_denoises": "the budget is 8 epochs", "task3_beats_plain": "the budget is 8 epochs"}),
-            ("overwrites the plain baseline", DAE + """
+"""
+                + DAE_GAIN,
+                {
+                    "task3_denoises": "the budget is 8 epochs",
+                    "task3_beats_plain": "the budget is 8 epochs",
+                },
+            ),
+            (
+                "overwrites the plain baseline",
+                DAE
+                + """
 dae.fit(x_train, epochs=1, batch_size=1024, verbose=0)
-""" + DAE_GAIN + "plain_gain = -100.0\n", {"task3_beats_plain": "retrained by the grader"}),
+"""
+                + DAE_GAIN
+                + "plain_gain = -100.0\n",
+                {"task3_beats_plain": "retrained by the grader"},
+            ),
         ],
     },
 }
@@ -308,24 +502,40 @@ def test_every_autograded_task_has_two_mutations_that_name_its_test_cells():
         tasks = {grade_id(c).split("_")[0] for c in cells if is_autograder_test(c)}
         solutions = {grade_id(c) for c in cells if c.metadata.get("nbgrader", {}).get("solution")}
         mutations = MUTATIONS[assignment]
-        assert set(mutations) <= solutions, f"{assignment}: MUTATIONS names cells that are not solution cells"
+        assert set(mutations) <= solutions, (
+            f"{assignment}: MUTATIONS names cells that are not solution cells"
+        )
         for task in tasks:
             tried = [m for cell, ms in mutations.items() if cell.startswith(f"{task}_") for m in ms]
-            assert len(tried) >= 2, f"{assignment}: {task} has {len(tried)} mutation(s); expected at least 2"
-            tests = {grade_id(c) for c in cells if is_autograder_test(c) and grade_id(c).startswith(f"{task}_")}
+            assert len(tried) >= 2, (
+                f"{assignment}: {task} has {len(tried)} mutation(s); expected at least 2"
+            )
+            tests = {
+                grade_id(c)
+                for c in cells
+                if is_autograder_test(c) and grade_id(c).startswith(f"{task}_")
+            }
             for name, _, expected in tried:
-                assert expected and set(expected) <= tests, f"{assignment} {name!r}: expected failures {expected}"
+                assert expected and set(expected) <= tests, (
+                    f"{assignment} {name!r}: expected failures {expected}"
+                )
 
 
 @pytest.mark.parametrize(("assignment", "cell", "index"), mutation_cases())
-def test_mutation_loses_points_with_a_message_that_says_what_was_wrong(graded, assignment, cell, index):
+def test_mutation_loses_points_with_a_message_that_says_what_was_wrong(
+    graded, assignment, cell, index
+):
     name, _, expected = MUTATIONS[assignment][cell][index]
     (notebook,) = notebook_names(assignment)
     grades = graded.grades(assignment, student(index))
-    autograded = {grade_id(c): c for c in graded.autograded(student(index), assignment, notebook).cells}
+    autograded = {
+        grade_id(c): c for c in graded.autograded(student(index), assignment, notebook).cells
+    }
     for test_cell, message in expected.items():
         auto, maximum = grades[test_cell]
         shown = error_text(autograded[test_cell])
         assert auto == 0, f"{name!r}: {test_cell} still scores {auto} of {maximum}"
         if message is not None:
-            assert message in shown, f"{name!r}: {test_cell} fails without saying {message!r}; it says {shown!r}"
+            assert message in shown, (
+                f"{name!r}: {test_cell} fails without saying {message!r}; it says {shown!r}"
+            )

@@ -9,11 +9,16 @@ back from the gradebook.
 """
 
 import pytest
-
-from nbgrader_course import (
-    ASSIGNMENTS, COURSE_DIR, Course, error_text, grade_id, is_autograder_test, is_manual_answer, nbgrader_meta,
-    notebook_names, read,
-)
+from nbgrader_course import ASSIGNMENTS
+from nbgrader_course import COURSE_DIR
+from nbgrader_course import Course
+from nbgrader_course import error_text
+from nbgrader_course import grade_id
+from nbgrader_course import is_autograder_test
+from nbgrader_course import is_manual_answer
+from nbgrader_course import nbgrader_meta
+from nbgrader_course import notebook_names
+from nbgrader_course import read
 
 # Notebook execution: run once, on the default TensorFlow backend (tasks.py test).
 pytestmark = pytest.mark.tensorflow_only
@@ -70,7 +75,9 @@ def graded(course):
         for notebook in notebook_names(assignment):
             source = read(COURSE_DIR / "source" / assignment / f"{notebook}.ipynb")
             course.submit("instructor", assignment, notebook, source)
-            course.submit("student", assignment, notebook, read(course.release(assignment, notebook)))
+            course.submit(
+                "student", assignment, notebook, read(course.release(assignment, notebook))
+            )
 
     (notebook,) = notebook_names(PARTIAL_ASSIGNMENT)
     solutions = {
@@ -83,7 +90,9 @@ def graded(course):
             answer = solutions[grade_id(cell)]
             edit = PARTIAL_ANSWERS[grade_id(cell)]
             if edit is not None:
-                assert edit[0] in answer, f"PARTIAL_ANSWERS is out of date: {edit[0]!r} not in the solution"
+                assert edit[0] in answer, (
+                    f"PARTIAL_ANSWERS is out of date: {edit[0]!r} not in the solution"
+                )
                 answer = answer.replace(*edit)
             cell.source = answer
     course.submit("partial", PARTIAL_ASSIGNMENT, notebook, partial)
@@ -100,14 +109,20 @@ def test_instructor_notebook_has_graded_tasks_and_author_notes(assignment):
         cells = read(COURSE_DIR / "source" / assignment / f"{notebook}.ipynb").cells
         graded = [c for c in cells if nbgrader_meta(c).get("grade")]
         tasks = {grade_id(c).split("_")[0] for c in graded}
-        assert 3 <= len(tasks) <= 5, f"{notebook}: expected 3 to 5 graded tasks; got {sorted(tasks)}"
+        assert 3 <= len(tasks) <= 5, (
+            f"{notebook}: expected 3 to 5 graded tasks; got {sorted(tasks)}"
+        )
         assert any(is_manual_answer(c) for c in graded), f"{notebook}: no task graded by hand"
-        assert all(nbgrader_meta(c).get("points", 0) > 0 for c in graded), f"{notebook}: a graded cell has no points"
+        assert all(nbgrader_meta(c).get("points", 0) > 0 for c in graded), (
+            f"{notebook}: a graded cell has no points"
+        )
         tests = [c for c in cells if is_autograder_test(c)]
         assert any("BEGIN HIDDEN TESTS" in c.source for c in tests), f"{notebook}: no hidden tests"
         for c in cells:
             if nbgrader_meta(c).get("solution") and c.cell_type == "code":
-                assert "### BEGIN SOLUTION" in c.source, f"{notebook}: {grade_id(c)} has no solution region"
+                assert "### BEGIN SOLUTION" in c.source, (
+                    f"{notebook}: {grade_id(c)} has no solution region"
+                )
         assert not any("author-notes" in c.metadata.get("tags", []) for c in cells), (
             f"{notebook}: the author notes belong in notes/{assignment}.md, outside source/, not in a cell"
         )
@@ -139,7 +154,9 @@ def test_generate_assignment_writes_every_student_version(course, assignment):
         release = read(release_path)
         expected = [grade_id(c) for c in source.cells if grade_id(c)]
         assert [grade_id(c) for c in release.cells if grade_id(c)] == expected
-        assert all(c.cell_type != "code" or not c.outputs for c in release.cells), "the release has outputs"
+        assert all(c.cell_type != "code" or not c.outputs for c in release.cells), (
+            "the release has outputs"
+        )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -149,7 +166,9 @@ def test_student_version_has_no_solution_and_no_hidden_test(course, assignment):
         secret, public = [line.strip() for line in author_notes(assignment)], set()
         for cell in source.cells:
             if nbgrader_meta(cell).get("solution") and "BEGIN SOLUTION" not in cell.source:
-                secret.extend(line.strip() for line in cell.source.splitlines())  # whole-cell answers
+                secret.extend(
+                    line.strip() for line in cell.source.splitlines()
+                )  # whole-cell answers
             else:
                 inside, outside = split_regions(cell.source)
                 secret.extend(inside)
@@ -161,7 +180,9 @@ def test_student_version_has_no_solution_and_no_hidden_test(course, assignment):
         release = read(course.release(assignment, notebook))
         text = "\n".join(cell.source for cell in release.cells)
         leaked = sorted(line for line in secret if line in text)
-        assert not leaked, f"{notebook}: the student version contains solution or hidden-test lines: {leaked}"
+        assert not leaked, (
+            f"{notebook}: the student version contains solution or hidden-test lines: {leaked}"
+        )
         for marker in SOLUTION_MARKERS:
             assert marker not in text, f"{notebook}: the student version contains {marker!r}"
 
@@ -200,7 +221,9 @@ def test_partly_correct_submission_gets_partial_marks_and_actionable_feedback(gr
     for name in tests:
         auto, maximum = grades[name]
         expected = maximum if name in PARTIAL_PASSES else 0
-        assert auto == expected, f"{name}: expected {expected} of {maximum} points, got {auto}: {error_text(cells[name])}"
+        assert auto == expected, (
+            f"{name}: expected {expected} of {maximum} points, got {auto}: {error_text(cells[name])}"
+        )
     score = sum(grades[name][0] for name in tests)
     total = sum(grades[name][1] for name in tests)
     assert 0 < score < total

@@ -31,4 +31,6 @@ c.IgnorePattern.pattern = (
 # notes/, outside source/, so no release, autograded copy or feedback can contain them, whatever the configuration.
 _GRADING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grading")
 if _GRADING not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_GRADING, os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [_GRADING, os.environ.get("PYTHONPATH")])
+    )

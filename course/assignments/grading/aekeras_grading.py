@@ -23,7 +23,17 @@ import threading
 import numpy as np
 
 # Libraries that implement what the NumPy tasks ask for (or could): refused while a student's function runs.
-FORBIDDEN = ("aekeras", "sklearn", "keras", "tensorflow", "torch", "jax", "jaxlib", "scipy", "skimage")
+FORBIDDEN = (
+    "aekeras",
+    "sklearn",
+    "keras",
+    "tensorflow",
+    "torch",
+    "jax",
+    "jaxlib",
+    "scipy",
+    "skimage",
+)
 
 
 class LibraryUnavailable(RuntimeError):
@@ -49,7 +59,9 @@ _PACKAGE_OF_FILE = {}
 def _package_of_file(filename):
     if filename not in _PACKAGE_OF_FILE:
         path = os.path.realpath(filename) if os.path.isabs(filename) else ""
-        _PACKAGE_OF_FILE[filename] = next((name for root, name in _ROOTS if path.startswith(root)), None)
+        _PACKAGE_OF_FILE[filename] = next(
+            (name for root, name in _ROOTS if path.startswith(root)), None
+        )
     return _PACKAGE_OF_FILE[filename]
 
 
@@ -79,7 +91,9 @@ def numpy_only(function, *args, convert=np.asarray, **kwargs):
             module, qualname = frame.f_globals.get("__name__", package), frame.f_code.co_qualname
             what = f"import {module}" if qualname == "<module>" else f"{module}.{qualname}"
             if frame.f_code.co_name in ("__new__", "__init__") and frame.f_code.co_varnames:
-                first = frame.f_locals.get(frame.f_code.co_varnames[0])  # name the class made, not a base class
+                first = frame.f_locals.get(
+                    frame.f_code.co_varnames[0]
+                )  # name the class made, not a base class
                 cls = first if isinstance(first, type) else type(first)
                 what = f"{cls.__module__}.{cls.__qualname__}"
         elif event == "c_call":
@@ -90,7 +104,9 @@ def numpy_only(function, *args, convert=np.asarray, **kwargs):
         else:
             return
         refused.append(what)
-        raise LibraryUnavailable(f"{package} is not available in this task: write the computation with NumPy")
+        raise LibraryUnavailable(
+            f"{package} is not available in this task: write the computation with NumPy"
+        )
 
     threading.setprofile(hook)
     sys.setprofile(hook)
@@ -109,7 +125,9 @@ def numpy_only(function, *args, convert=np.asarray, **kwargs):
         "computation yourself with NumPy: the grader makes aekeras, scikit-learn, Keras, TensorFlow, SciPy "
         "and the like unavailable to your function."
     )
-    assert intact, f"`{name}` switched off the grader's check of the libraries it calls (sys.setprofile)"
+    assert intact, (
+        f"`{name}` switched off the grader's check of the libraries it calls (sys.setprofile)"
+    )
     return result
 
 
@@ -173,7 +191,9 @@ def record_training(x_train, x_test):
             if arguments.get("validation_split"):
                 per_epoch = math.ceil(per_epoch * (1 - arguments["validation_split"]))
             if arguments.get("steps_per_epoch"):
-                per_epoch = min(per_epoch, arguments["steps_per_epoch"] * (arguments.get("batch_size") or 32))
+                per_epoch = min(
+                    per_epoch, arguments["steps_per_epoch"] * (arguments.get("batch_size") or 32)
+                )
             _RECORDER.add(self, data=data, steps=steps, examples=per_epoch * len(history.epoch))
             return history
 
@@ -214,7 +234,9 @@ def check_training(model, name, epochs, cell):
     """
     import keras
 
-    assert _RECORDER is not None, "grading error: record_training() was not called before the training cell"
+    assert _RECORDER is not None, (
+        "grading error: record_training() was not called before the training cell"
+    )
     _, calls = _RECORDER.calls.get(id(model), (model, []))
     assert calls, (
         f"`{name}` was not trained with fit in {cell}: train it there with `{name}.fit(x_train, ...)`"
@@ -239,7 +261,9 @@ def check_training(model, name, epochs, cell):
     # compiling again between calls of fit only resets them.
     steps = sum(call["steps"] for call in calls)
     optimizer = getattr(model, "optimizer", None)
-    iterations = int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
+    iterations = (
+        int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
+    )
     assert iterations <= steps, (
         f"`{name}`'s optimizer made {iterations} training steps, but its calls of fit in {cell} made only "
         f"{steps}: train it only there, and only with fit."
