@@ -14,18 +14,18 @@ class FacePatches:
     """Standardised face patches returned by `load_face_patches`.
 
     Attributes:
-        x_train: float32 `(n_train, size * size)`, patches of people 0-29.
-        x_test: float32 `(n_test, size * size)`, patches of people 30-39.
-        person_train: int64 `(n_train,)`, the person each train patch shows.
-        person_test: int64 `(n_test,)`, the person each test patch shows.
-        mean: float32 `(size * size,)`, the per-pixel train mean (grey levels
+        x_train: Float32 `(n_train, size * size)`, patches of people 0-29.
+        x_test: Float32 `(n_test, size * size)`, patches of people 30-39.
+        person_train: Int64 `(n_train,)`, the person each train patch shows.
+        person_test: Int64 `(n_test,)`, the person each test patch shows.
+        mean: Float32 `(size * size,)`, the per-pixel train mean (grey levels
             in `[0, 1]`) that was subtracted.
-        scale: the single number the centred patches were divided by.
-        size: the patch side in pixels.
-        params_train: dict of the sampled geometry of each train patch:
+        scale: The single number the centred patches were divided by.
+        size: The patch side in pixels.
+        params_train: Dict of the sampled geometry of each train patch:
             `"image"` (Olivetti image index), `"angle"` (degrees),
             `"scale"`, `"center"` (`(n, 2)` as (row, column) in pixels).
-        params_test: the same for the test patches.
+        params_test: The same for the test patches.
     """
 
     x_train: np.ndarray
@@ -133,15 +133,15 @@ def load_face_patches(
     `seed` does not depend on `n_train`.
 
     Args:
-        n_train: number of training patches.
-        n_test: number of test patches.
-        size: patch side in pixels after subsampling.
-        seed: integer seed (or `None` for a random draw).
+        n_train: Number of training patches.
+        n_test: Number of test patches.
+        size: Patch side in pixels after subsampling.
+        seed: Integer seed (or `None` for a random draw).
         angle_range: `(min, max)` rotation in degrees, within [-180, 180].
         scale_range: `(min, max)` of the patch side in original pixels
             divided by `size`.
-        data_dir: overrides `data_home()`.
-        raw_dir: overrides the `AEKERAS_RAW_DATA` folder.
+        data_dir: Overrides `data_home()`.
+        raw_dir: Overrides the `AEKERAS_RAW_DATA` folder.
 
     Returns:
         A `FacePatches` with flat patches `x_train` `(n_train, size * size)`
@@ -150,22 +150,23 @@ def load_face_patches(
         `FacePatches.unstandardize`) and the sampled geometry.
 
     Raises:
-        ValueError: for non-positive counts or size, or ranges that are not
+        ValueError: For non-positive counts or size, or ranges that are not
             ordered or do not fit in the 64x64 image.
-        DatasetNotFoundError: when the Olivetti faces are not available.
+        DatasetNotFoundError: When the Olivetti faces are not available.
 
     Example:
 
-    >>> patches = load_face_patches(n_train=3000, n_test=1000)
+    >>> import aekeras
+    >>> patches = aekeras.datasets.load_face_patches(n_train=3000, n_test=1000)
     >>> patches.x_train.shape, patches.x_test.shape
     ((3000, 625), (1000, 625))
     >>> patches.unstandardize(patches.x_test[:5]).shape
     (5, 25, 25)
 
     Reference:
-        Hinton and Salakhutdinov, "Reducing the dimensionality of data with
-        neural networks", Science 313, 504-507 (2006), and its supporting
-        online material.
+    - [Hinton & Salakhutdinov, 2006](https://doi.org/10.1126/science.1127647),
+      "Reducing the dimensionality of data with neural networks", and its
+      supporting online material.
     """
     _checks.check_count(n_train, "n_train")
     _checks.check_count(n_test, "n_test")

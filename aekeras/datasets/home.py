@@ -26,7 +26,7 @@ def data_home():
 
     Example:
 
-    >>> data_home()  # doctest: +SKIP
+    >>> aekeras.datasets.data_home()  # doctest: +SKIP
     PosixPath('<repository>/data')
     """
     value = os.environ.get(DATA_HOME_ENV)
@@ -49,12 +49,12 @@ def raw_data_dir():
         A `pathlib.Path`, or `None` when the variable is unset or empty.
 
     Raises:
-        DatasetNotFoundError: if the variable names a folder that does not exist.
+        DatasetNotFoundError: If the variable names a folder that does not exist.
 
     Example:
 
     >>> os.environ["AEKERAS_RAW_DATA"] = "/path/to/datasets"  # doctest: +SKIP
-    >>> raw_data_dir()  # doctest: +SKIP
+    >>> aekeras.datasets.raw_data_dir()  # doctest: +SKIP
     PosixPath('/path/to/datasets')
     """
     value = os.environ.get(RAW_DATA_ENV)

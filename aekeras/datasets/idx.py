@@ -27,7 +27,7 @@ def read_idx(path):
     """Returns the array stored in the gzipped IDX file `path`.
 
     Raises:
-        DatasetCorruptedError: naming the file, when it is not a valid
+        DatasetCorruptedError: Naming the file, when it is not a valid
             gzip stream or not a valid IDX array (bad magic number, unknown
             element type, or a size that does not match the header).
     """

@@ -103,16 +103,16 @@ def load_mnist(
 
     Args:
         split: `"train"` (60000 images) or `"test"` (10000 images).
-        standardize: if `True`, subtract the per-pixel mean of the train split
+        standardize: If `True`, subtract the per-pixel mean of the train split
             and divide by one global number, the square root of the average
             per-pixel variance of the train split, so the train split has zero
             mean per pixel and average variance 1. The test split uses the same
             train statistics. Constant border pixels become 0.
-        flatten: if `True`, return images of shape `(N, 784)`.
-        n: if given, only the first `n` examples (standardisation statistics
+        flatten: If `True`, return images of shape `(N, 784)`.
+        n: If given, only the first `n` examples (standardisation statistics
             still come from the whole train split).
-        data_dir: overrides `data_home()` (where prepared data is stored).
-        raw_dir: overrides the `AEKERAS_RAW_DATA` folder.
+        data_dir: Overrides `data_home()` (where prepared data is stored).
+        raw_dir: Overrides the `AEKERAS_RAW_DATA` folder.
         source: `"tfds"`, `"raw"`, or `None` (the default) for `"tfds"` when
             tensorflow-datasets and TensorFlow are installed, else `"raw"`.
 
@@ -121,22 +121,23 @@ def load_mnist(
         `[0, 1]` unless standardised; `y` int64 labels 0-9 of shape `(N,)`.
 
     Raises:
-        ValueError: for an unknown `split` or `source`, or an invalid `n`.
-        DatasetNotFoundError: when the data is neither prepared, nor given as
+        ValueError: For an unknown `split` or `source`, or an invalid `n`.
+        DatasetNotFoundError: When the data is neither prepared, nor given as
             raw files, nor downloadable.
-        DatasetCorruptedError: when a raw file (given or downloaded) does not
+        DatasetCorruptedError: When a raw file (given or downloaded) does not
             have its registered sha256 (`source="raw"`).
-        ImportError: for `source="tfds"` without tensorflow-datasets.
+        ImportError: For `source="tfds"` without tensorflow-datasets.
 
     Example:
 
-    >>> x_train, y_train = load_mnist("train", n=1000)
+    >>> import aekeras
+    >>> x_train, y_train = aekeras.datasets.load_mnist("train", n=1000)
     >>> x_train.shape, x_train.dtype
     ((1000, 28, 28, 1), dtype('float32'))
 
     Reference:
-        LeCun, Bottou, Bengio and Haffner, "Gradient-based learning applied to
-        document recognition", Proc. IEEE 86 (1998).
+    - [LeCun et al., 1998](https://doi.org/10.1109/5.726791), "Gradient-based
+      learning applied to document recognition".
     """
     return _load("mnist", split, standardize, flatten, n, data_dir, raw_dir, source)
 
@@ -158,12 +159,12 @@ def load_fashion_mnist(
 
     Args:
         split: `"train"` (60000 images) or `"test"` (10000 images).
-        standardize: if `True`, per-pixel zero mean and unit average variance
+        standardize: If `True`, per-pixel zero mean and unit average variance
             using the train split's statistics (see `load_mnist`).
-        flatten: if `True`, return images of shape `(N, 784)`.
-        n: if given, only the first `n` examples.
-        data_dir: overrides `data_home()`.
-        raw_dir: overrides the `AEKERAS_RAW_DATA` folder.
+        flatten: If `True`, return images of shape `(N, 784)`.
+        n: If given, only the first `n` examples.
+        data_dir: Overrides `data_home()`.
+        raw_dir: Overrides the `AEKERAS_RAW_DATA` folder.
         source: `"tfds"`, `"raw"` or `None` (automatic), see `load_mnist`.
 
     Returns:
@@ -171,21 +172,22 @@ def load_fashion_mnist(
         `[0, 1]` unless standardised; `y` int64 labels 0-9 of shape `(N,)`.
 
     Raises:
-        ValueError: for an unknown `split` or `source`, or an invalid `n`.
-        DatasetNotFoundError: when the data is neither prepared, nor given as
+        ValueError: For an unknown `split` or `source`, or an invalid `n`.
+        DatasetNotFoundError: When the data is neither prepared, nor given as
             raw files, nor downloadable.
-        DatasetCorruptedError: when a raw file does not have its registered
+        DatasetCorruptedError: When a raw file does not have its registered
             sha256 (`source="raw"`).
-        ImportError: for `source="tfds"` without tensorflow-datasets.
+        ImportError: For `source="tfds"` without tensorflow-datasets.
 
     Example:
 
-    >>> x_test, y_test = load_fashion_mnist("test", flatten=True)
+    >>> import aekeras
+    >>> x_test, y_test = aekeras.datasets.load_fashion_mnist("test", flatten=True)
     >>> x_test.shape
     (10000, 784)
 
     Reference:
-        Xiao, Rasul and Vollgraf, "Fashion-MNIST: a novel image dataset for
-        benchmarking machine learning algorithms", arXiv:1708.07747 (2017).
+    - [Xiao et al., 2017](https://arxiv.org/abs/1708.07747), "Fashion-MNIST: a
+      novel image dataset for benchmarking machine learning algorithms".
     """
     return _load("fashion_mnist", split, standardize, flatten, n, data_dir, raw_dir, source)

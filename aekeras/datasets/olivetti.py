@@ -61,27 +61,27 @@ def load_olivetti(*, data_dir=None, raw_dir=None):
     `<data_home()>/scikit_learn_data`). Fails fast when none is possible.
 
     Args:
-        data_dir: overrides `data_home()`.
-        raw_dir: overrides the `AEKERAS_RAW_DATA` folder.
+        data_dir: Overrides `data_home()`.
+        raw_dir: Overrides the `AEKERAS_RAW_DATA` folder.
 
     Returns:
-        `(images, person_ids)`: float32 `(400, 64, 64)` in `[0, 1]`, and int64
+        `(images, person_ids)`: Float32 `(400, 64, 64)` in `[0, 1]`, and int64
         `(400,)` ids 0-39, images of one person being contiguous.
 
     Raises:
-        DatasetNotFoundError: when the data is neither cached, nor given as a
+        DatasetNotFoundError: When the data is neither cached, nor given as a
             raw file, nor downloadable.
 
     Example:
 
-    >>> faces, ids = load_olivetti()
+    >>> import aekeras
+    >>> faces, ids = aekeras.datasets.load_olivetti()
     >>> faces.shape, ids[:12]
     ((400, 64, 64), array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]))
 
     Reference:
-        Samaria and Harter, "Parameterisation of a stochastic model for human
-        face identification", IEEE Workshop on Applications of Computer
-        Vision (1994).
+    - [Samaria & Harter, 1994](https://doi.org/10.1109/ACV.1994.341300),
+      "Parameterisation of a stochastic model for human face identification".
     """
     images, ids = read_olivetti(data_dir, raw_dir)
     return images.copy(), ids.copy()

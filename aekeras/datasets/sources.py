@@ -13,9 +13,9 @@ class IdxDataset:
     """One dataset of the MNIST family.
 
     Attributes:
-        name: the TFDS name, also the sub-folder of the raw-data folder.
-        title: the name shown in messages.
-        url: the download location (TFDS's), ending in `/`.
+        name: The TFDS name, also the sub-folder of the raw-data folder.
+        title: The name shown in messages.
+        url: The download location (TFDS's), ending in `/`.
         files: `{file name: (sha256, size in bytes)}` of the four IDX files.
         num_examples: `{split: number of examples}`.
     """
