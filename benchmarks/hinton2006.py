@@ -60,6 +60,15 @@ errors off the current weights and the EMA at the end):
 
 `--log-every N` prints the train and test errors every N epochs (not counted
 in the training time). Results go to benchmarks/results/hinton2006*.md.
+
+`--data-parallel` (JAX backend only) trains the same models on every device
+Keras finds, with Keras' distribution API (`keras.distribution.DataParallel`):
+each batch is split evenly across the devices, the weights are replicated,
+and the compiled training step averages the gradients, so an epoch does the
+same updates as on one device (tests/test_distribution.py checks this on 4
+simulated CPU devices). The batch sizes must be multiples of the device
+count, e.g. `KERAS_BACKEND=jax python hinton2006.py --data-parallel
+--batch-mnist 128` on 8 GPUs; the result header names the devices.
 """
 
 import argparse
@@ -73,6 +82,7 @@ from common import write_result
 import aekeras
 
 PAPER = {"mnist": (3.00, 13.87), "faces": (126.0, 135.0)}
+RECONSTRUCT_BATCH = 256  # batch size of the error measurements (DenseAutoencoder.reconstruct)
 
 
 def schedule(peak, epochs, steps_per_epoch, warmup_epochs=2):
@@ -100,7 +110,9 @@ class Trajectory(keras.callbacks.Callback):
         if self.every and (epoch + 1) % self.every == 0:
             start, cpu = time.perf_counter(), time.process_time()
             errors = [
-                aekeras.metrics.reconstruction_error(x, self.model.reconstruct(x))
+                aekeras.metrics.reconstruction_error(
+                    x, self.model.reconstruct(x, RECONSTRUCT_BATCH)
+                )
                 for x in (self.x_train, self.x_test)
             ]
             self.rows.append((epoch + 1, *errors))
@@ -112,7 +124,67 @@ class Trajectory(keras.callbacks.Callback):
             self.cpu_seconds += time.process_time() - cpu
 
 
-def train(ae, x_train, x_test, epochs, batch_size, lr, loss, ema, weight_decay=0.0, log_every=0):
+def use_data_parallel(backend=None):
+    """Makes the models built from now on train data-parallel on every device Keras finds.
+
+    Sets `keras.distribution.DataParallel` over `keras.distribution.list_devices()`
+    as the global distribution: Keras replicates the variables on the devices,
+    splits each batch across them and averages the gradients in the compiled
+    step. Call it before the models are built.
+
+    Args:
+        backend: The Keras backend; defaults to `keras.backend.backend()`.
+            Keras' distribution API supports only JAX.
+
+    Returns:
+        The list of devices (strings such as "cpu:0" or "gpu:3").
+
+    Raises:
+        ValueError: On a backend other than JAX.
+    """
+    backend = backend or keras.backend.backend()
+    if backend != "jax":
+        raise ValueError(
+            "--data-parallel needs the JAX backend (Keras' distribution API supports only JAX); "
+            f"run with KERAS_BACKEND=jax. Received: backend={backend}"
+        )
+    devices = keras.distribution.list_devices()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    return devices
+
+
+def check_even_split(n_devices, batch_size, *sizes, what="--batch-size"):
+    """Checks that batches of `batch_size` from arrays of `sizes` rows split evenly over the devices.
+
+    Data-parallel training shards every batch, the last, shorter one too, so
+    each must be a multiple of the device count.
+
+    Raises:
+        ValueError: If a batch does not split evenly.
+    """
+    for size in sizes:
+        last = size % batch_size or batch_size
+        if batch_size % n_devices or last % n_devices:
+            raise ValueError(
+                f"Data-parallel batches must split evenly over the {n_devices} devices, but "
+                f"{size:,} rows in batches of {batch_size} give batches of {batch_size} and "
+                f"{last} ({what}). Received: batch_size={batch_size}"
+            )
+
+
+def train(
+    ae,
+    x_train,
+    x_test,
+    epochs,
+    batch_size,
+    lr,
+    loss,
+    ema,
+    weight_decay=0.0,
+    log_every=0,
+    shuffle=True,
+):
     """Trains `ae`; returns (wall seconds, CPU seconds of this process, trajectory rows).
 
     The times leave out the error measurements of the trajectory.
@@ -132,7 +204,7 @@ def train(ae, x_train, x_test, epochs, batch_size, lr, loss, ema, weight_decay=0
         epochs=epochs,
         batch_size=batch_size,
         verbose=0,
-        shuffle=True,
+        shuffle=shuffle,
         callbacks=[trajectory],
     )
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -159,6 +231,11 @@ def describe(settings, loss):
 
 def compare(dataset, ae, x_train, x_test, loss, settings, args):
     """Trains `ae` and a 30-component PCA on `x_train`; returns the row of `dataset` ("mnist" or "faces")."""
+    if args.devices:
+        n = len(args.devices)
+        check_even_split(n, settings["batch_size"], len(x_train), what=f"--batch-{dataset}")
+        test_sizes = len(x_test), min(len(x_train), 10000)
+        check_even_split(n, RECONSTRUCT_BATCH, *test_sizes, what="error measurements")
     pca = aekeras.PCA(30).fit(x_train)
     wall, cpu, trajectory = train(
         ae, x_train, x_test, loss=loss, log_every=args.log_every, **settings
@@ -166,8 +243,11 @@ def compare(dataset, ae, x_train, x_test, loss, settings, args):
     error = aekeras.metrics.reconstruction_error
     return {
         "paper": PAPER[dataset],
-        "ours": (error(x_test, ae.reconstruct(x_test)), error(x_test, pca.reconstruct(x_test))),
-        "train_error": error(x_train[:10000], ae.reconstruct(x_train[:10000])),
+        "ours": (
+            error(x_test, ae.reconstruct(x_test, RECONSTRUCT_BATCH)),
+            error(x_test, pca.reconstruct(x_test)),
+        ),
+        "train_error": error(x_train[:10000], ae.reconstruct(x_train[:10000], RECONSTRUCT_BATCH)),
         "wall": wall,
         "cpu": cpu,
         "trajectory": trajectory,
@@ -250,7 +330,7 @@ def report(results, budget_minutes):
     return body
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -284,12 +364,29 @@ def main():
         "--budget-minutes", type=float, default=30.0, help="training time allowed per dataset"
     )
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="JAX only: train on all devices with keras.distribution.DataParallel",
+    )
+    args = parser.parse_args(argv)
     for name in ("epochs_mnist", "epochs_faces", "batch_mnist", "batch_faces", "patches"):
         if getattr(args, name) < 1:
             parser.error(
                 f"--{name.replace('_', '-')} must be a positive integer. Received: {getattr(args, name)}"
             )
+    args.devices = None
+    if args.data_parallel:
+        try:
+            args.devices = use_data_parallel()
+        except ValueError as error:
+            parser.error(str(error))
+        for name in ("batch_mnist", "batch_faces"):
+            if getattr(args, name) % len(args.devices):
+                parser.error(
+                    f"--{name.replace('_', '-')} must be a multiple of the {len(args.devices)} "
+                    f"devices to split evenly over them. Received: {getattr(args, name)}"
+                )
     # Seeds only: TensorFlow's op determinism (aekeras.notebook.setup) would turn XLA off.
     keras.utils.set_random_seed(args.seed)
     results = []
@@ -302,6 +399,12 @@ def main():
         name,
         "Hinton & Salakhutdinov (2006): squared reconstruction error per test image",
         report(results, args.budget_minutes),
+        notes=[
+            f"Data parallel: keras.distribution.DataParallel over {len(args.devices)} devices "
+            f"({', '.join(args.devices)})"
+            if args.devices
+            else "Data parallel: no (one device, the backend's default placement)"
+        ],
     )
 
 
