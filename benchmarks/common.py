@@ -3,7 +3,9 @@
 import datetime
 import os
 import platform
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -67,10 +69,29 @@ def git_state():
 GIT_STATE = git_state()
 
 
-def write_result(name, title, body):
-    """Prints a result and writes it to benchmarks/results/<name>.md with the machine line."""
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    text = f"# {title}\n\nRun {stamp}, commit {GIT_STATE}.\nMachine: {machine()}\n\n{body}\n"
+def command():
+    """The command line that ran this script, with its backend, as one could type it again."""
+    import keras
+
+    return f"KERAS_BACKEND={keras.backend.backend()} python {shlex.join(sys.argv)}"
+
+
+def write_result(name, title, body, notes=()):
+    """Prints a result and writes it to benchmarks/results/<name>.md.
+
+    The header records the date (UTC), the commit, the backend, the machine and
+    the command line, then one line per entry of `notes` (e.g. the devices).
+    """
+    import keras
+
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"Run {stamp}, commit {GIT_STATE}, backend {keras.backend.backend()}.",
+        f"Machine: {machine()}",
+        f"Command: `{command()}`",
+        *notes,
+    ]
+    text = f"# {title}\n\n" + "\n".join(header) + f"\n\n{body}\n"
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(text)

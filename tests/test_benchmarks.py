@@ -1,9 +1,13 @@
 """The benchmark scripts' helpers: result tables and the lecture times read from nbval's report."""
 
+import datetime
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import nbformat
 import pytest
 
@@ -19,6 +23,36 @@ def test_table_aligns_columns_in_markdown():
     assert lines[1] == "| ---------- | ----------- |"
     assert lines[3] == "| wider cell | 2.5         |"
     assert len({len(line) for line in lines}) == 1
+
+
+def test_result_file_records_date_commit_backend_machine_and_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(sys, "argv", ["hinton2006.py", "--only", "mnist", "--name", "a b"])
+    start = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+    text = common.write_result("demo", "A title", "| x |", notes=["Devices: 4"])
+    end = datetime.datetime.now(datetime.UTC)
+
+    assert (tmp_path / "results" / "demo.md").read_text() == text
+    title, blank, run, machine, command, note, blank2, body = text.splitlines()
+    assert (title, blank, note, blank2, body) == ("# A title", "", "Devices: 4", "", "| x |")
+    match = re.fullmatch(r"Run (\S+ \S+) UTC, commit (.+), backend (\w+)\.", run)
+    stamp = datetime.datetime.strptime(match[1], "%Y-%m-%d %H:%M").replace(tzinfo=datetime.UTC)
+    assert start <= stamp <= end
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=Path(common.__file__).parent,
+    ).stdout.strip()
+    assert match[2].split()[0] == (head or "?")
+    backend = keras.backend.backend()
+    assert match[3] == backend
+    assert machine.startswith("Machine: ") and f"{os.cpu_count()} cores" in machine
+    assert f"Keras {keras.__version__} ({backend})" in machine
+    assert (
+        command
+        == f"Command: `KERAS_BACKEND={backend} python hinton2006.py --only mnist --name 'a b'`"
+    )
 
 
 def _junit(path, cases):
