@@ -59,7 +59,10 @@ errors off the current weights and the EMA at the end):
   steps), so it is off there.
 
 `--log-every N` prints the train and test errors every N epochs (not counted
-in the training time). Results go to benchmarks/results/hinton2006*.md.
+in the training time). `--seeds 0 1 2` trains once per seed (initial weights
+and batch order; the data stay the same) and adds a table of each seed's
+errors with their mean, sample standard deviation and range. Results go to
+benchmarks/results/hinton2006*.md.
 
 `--data-parallel` (JAX backend only) trains the same models on every device
 Keras finds, with Keras' distribution API (`keras.distribution.DataParallel`):
@@ -73,6 +76,7 @@ count, e.g. `KERAS_BACKEND=jax python hinton2006.py --data-parallel
 
 import argparse
 import math
+import statistics
 import time
 
 import keras
@@ -282,14 +286,60 @@ def faces(args):
     }
 
 
+def spread(values):
+    """Mean, sample standard deviation, minimum and maximum of per-seed results, as a dict.
+
+    Raises:
+        ValueError: With fewer than two values (no spread to measure).
+    """
+    values = list(values)
+    if len(values) < 2:
+        raise ValueError(f"A spread needs at least two values. Received: values={values}")
+    return {
+        "mean": statistics.mean(values),
+        "std": statistics.stdev(values),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+def seeds_table(results):
+    """One table of each seed's test errors per dataset, then their mean ± std (min-max)."""
+    rows = []
+    for dataset in dict.fromkeys(r["dataset"] for r in results):
+        runs = [r for r in results if r["dataset"] == dataset]
+        columns = [
+            [r["ours"][0] for r in runs],
+            [r["ours"][0] / r["ours"][1] for r in runs],
+            [r["train_error"] for r in runs],
+        ]
+        for r, *values in zip(runs, *columns):
+            rows.append([dataset, r["seed"], *(f"{v:.3f}" for v in values)])
+        stats = [spread(column) for column in columns]
+        rows.append(
+            [
+                dataset,
+                f"mean ± std (min-max) of {len(runs)}",
+                *(
+                    f"{s['mean']:.3f} ± {s['std']:.3f} ({s['min']:.3f}-{s['max']:.3f})"
+                    for s in stats
+                ),
+            ]
+        )
+    return table(
+        ["dataset", "seed", "our AE test error", "our AE/PCA", "our AE, train error"], rows
+    )
+
+
 def report(results, budget_minutes):
     rows = []
+    several_seeds = len({r.get("seed") for r in results}) > 1
     for r in results:
         (paper_ae, paper_pca), (ae, pca) = r["paper"], r["ours"]
         minutes = r["wall"] / 60
         rows.append(
             [
-                r["dataset"],
+                r["dataset"] + (f", seed {r['seed']}" if several_seeds else ""),
                 f"{paper_ae:g}",
                 f"{paper_pca:g}",
                 f"{ae:.2f}",
@@ -317,10 +367,16 @@ def report(results, budget_minutes):
         ],
         rows,
     )
+    if several_seeds:
+        body += (
+            "\n\nSeeds (initial weights and batch order; the same data): each seed's errors and "
+            "their spread (sample standard deviation)\n\n" + seeds_table(results)
+        )
     for r in results:
         if r["trajectory"]:
+            seed = f", seed {r['seed']}" if several_seeds else ""
             body += (
-                f"\n\n{r['dataset']}: errors during training (current weights, not their average; "
+                f"\n\n{r['dataset']}{seed}: errors during training (current weights, not their average; "
                 "the learning rate is still decaying)\n\n"
                 + table(
                     ["epoch", "train error (10k)", "test error"],
@@ -365,6 +421,13 @@ def main(argv=None):
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="train once per seed (e.g. --seeds 0 1 2) and report the errors' spread; "
+        "overrides --seed",
+    )
+    parser.add_argument(
         "--data-parallel",
         action="store_true",
         help="JAX only: train on all devices with keras.distribution.DataParallel",
@@ -375,6 +438,9 @@ def main(argv=None):
             parser.error(
                 f"--{name.replace('_', '-')} must be a positive integer. Received: {getattr(args, name)}"
             )
+    seeds = args.seeds or [args.seed]
+    if len(set(seeds)) != len(seeds):
+        parser.error(f"--seeds must be distinct. Received: {seeds}")
     args.devices = None
     if args.data_parallel:
         try:
@@ -388,12 +454,13 @@ def main(argv=None):
                     f"devices to split evenly over them. Received: {getattr(args, name)}"
                 )
     # Seeds only: TensorFlow's op determinism (aekeras.notebook.setup) would turn XLA off.
-    keras.utils.set_random_seed(args.seed)
     results = []
-    for name, fn in (("mnist", mnist), ("faces", faces)):
-        if args.only in (None, name):
-            print(f"{name}:", flush=True)
-            results.append(fn(args))
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        for name, fn in (("mnist", mnist), ("faces", faces)):
+            if args.only in (None, name):
+                print(f"{name}, seed {seed}:", flush=True)
+                results.append({**fn(args), "seed": seed})
     name = args.name or ("hinton2006" if args.only is None else f"hinton2006_{args.only}")
     write_result(
         name,

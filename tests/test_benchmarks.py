@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import random
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import common
+import hinton2006
 import lecture_times
 
 
@@ -53,6 +55,85 @@ def test_result_file_records_date_commit_backend_machine_and_command(tmp_path, m
         command
         == f"Command: `KERAS_BACKEND={backend} python hinton2006.py --only mnist --name 'a b'`"
     )
+
+
+def test_spread_of_seeds_is_mean_sample_std_and_range():
+    stats = hinton2006.spread([3.4, 3.0, 3.2])
+    assert stats["mean"] == pytest.approx(3.2)
+    assert stats["std"] == pytest.approx(0.2)  # sample std: sqrt((0.04 + 0.04) / 2)
+    assert (stats["min"], stats["max"]) == (3.0, 3.4)
+    with pytest.raises(ValueError, match=r"at least two values. Received: values=\[3.0\]"):
+        hinton2006.spread([3.0])
+
+
+def _mnist_result(seed, ae_error, pca_error=12.0, train_error=2.0):
+    return {
+        "dataset": "MNIST 784-1000-500-250-30",
+        "paper": (3.0, 13.87),
+        "ours": (ae_error, pca_error),
+        "train_error": train_error,
+        "wall": 600.0,
+        "cpu": 1200.0,
+        "trajectory": [],
+        "settings": "120 epochs",
+        "seed": seed,
+    }
+
+
+def _rows(text):
+    """The cells of a Markdown table's data rows."""
+    lines = [line for line in text.splitlines() if line.startswith("|")][2:]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+
+
+def test_report_of_several_seeds_gives_each_seed_and_their_spread():
+    results = [
+        _mnist_result(s, e, train_error=t)
+        for s, e, t in [(0, 3.0, 2.0), (1, 3.4, 2.2), (2, 3.2, 2.1)]
+    ]
+    body = hinton2006.report(results, budget_minutes=30)
+    main, seeds = body.split("Seeds (")
+    assert [row[0] for row in _rows(main)] == [
+        f"MNIST 784-1000-500-250-30, seed {s}" for s in range(3)
+    ]
+    assert _rows(seeds) == [
+        ["MNIST 784-1000-500-250-30", "0", "3.000", "0.250", "2.000"],
+        ["MNIST 784-1000-500-250-30", "1", "3.400", "0.283", "2.200"],
+        ["MNIST 784-1000-500-250-30", "2", "3.200", "0.267", "2.100"],
+        [
+            "MNIST 784-1000-500-250-30",
+            "mean ± std (min-max) of 3",
+            "3.200 ± 0.200 (3.000-3.400)",
+            "0.267 ± 0.017 (0.250-0.283)",
+            "2.100 ± 0.100 (2.000-2.200)",
+        ],
+    ]
+
+
+def test_report_of_one_seed_has_no_seed_table():
+    body = hinton2006.report([_mnist_result(0, 3.1)], budget_minutes=30)
+    assert "Seeds" not in body and "seed" not in _rows(body)[0][0]
+
+
+def test_seeds_flag_trains_once_per_seed_from_that_seed(monkeypatch):
+    draws, reported = [], []
+
+    def mnist(args):
+        draws.append(random.random())  # keras.utils.set_random_seed seeds Python's RNG too
+        return {"dataset": "MNIST"}
+
+    monkeypatch.setattr(hinton2006, "mnist", mnist)
+    monkeypatch.setattr(hinton2006, "report", lambda results, budget: reported.extend(results))
+    monkeypatch.setattr(hinton2006, "write_result", lambda name, title, body, notes: None)
+    hinton2006.main(["--only", "mnist", "--seeds", "0", "1", "2"])
+    assert [r["seed"] for r in reported] == [0, 1, 2]
+    assert draws == [random.Random(s).random() for s in (0, 1, 2)]
+
+
+def test_seeds_must_be_distinct(capsys):
+    with pytest.raises(SystemExit):
+        hinton2006.main(["--only", "mnist", "--seeds", "0", "0"])
+    assert "--seeds must be distinct. Received: [0, 0]" in capsys.readouterr().err
 
 
 def _junit(path, cases):
