@@ -80,10 +80,11 @@ import statistics
 import time
 
 import keras
-from common import table
-from common import write_result
 
 import aekeras
+
+from common import table
+from common import write_result
 
 PAPER = {"mnist": (3.00, 13.87), "faces": (126.0, 135.0)}
 RECONSTRUCT_BATCH = 256  # batch size of the error measurements (DenseAutoencoder.reconstruct)

@@ -29,10 +29,11 @@ import time
 
 import keras
 import numpy as np
-from common import table
-from common import write_result
 
 import aekeras
+
+from common import table
+from common import write_result
 
 SIZES = [784, 1000, 500, 250, 30]
 

@@ -57,9 +57,9 @@ REVEAL_KEEP = (
 )
 
 # What aekeras.notebook.setup prints first, e.g.
-# "Keras 3.12.0, backend tensorflow, device: CPU (2 cores)".
+# "Backend tensorflow, device: CPU (2 cores)\nPython 3.11.7, NumPy 2.4.6, Keras 3.15.1, ...".
 SETUP_LINE = re.compile(
-    r"^Keras (?P<keras>\S+), backend (?P<backend>\w+), device: (?P<device>.+)$", re.MULTILINE
+    r"^Backend (?P<backend>\w+), device: (?P<device>.+)\n.*\bKeras (?P<keras>[^,\s]+)", re.MULTILINE
 )
 RUN_TIME_LINE = re.compile(r"^Run time:\s*(?P<text>.+?)\s*$", re.MULTILINE)
 
@@ -120,10 +120,20 @@ def title(nb, fallback):
     return fallback
 
 
+def introduction(nb):
+    """The Markdown cells before the first code cell (title, why, learning goals, run time)."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            break
+        if cell.cell_type == "markdown":
+            cells.append(cell.source)
+    return "\n\n".join(cells)
+
+
 def learning_goals(nb):
-    """The Markdown list under the "Learning goals" paragraph of the first cell ("" if none)."""
-    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
-    lines = first.splitlines()
+    """The Markdown list under the "Learning goals" paragraph of the introduction ("" if none)."""
+    lines = introduction(nb).splitlines()
     start = next(
         (
             i
@@ -147,8 +157,7 @@ def learning_goals(nb):
 
 def planned_time(nb):
     """The notebook's own estimate, e.g. "about 4-5 min on a 2-core laptop CPU (default settings)."."""
-    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
-    match = RUN_TIME_LINE.search(first)
+    match = RUN_TIME_LINE.search(introduction(nb))
     return match["text"] if match else ""
 
 

@@ -142,7 +142,7 @@ def check(notebook, screenshot=None, timeout=180):
                     problems.append(f"the set-up cell did not run. Received: {result}")
                 if any(o.get("output_type") == "error" for o in result.get("outputs", [])):
                     problems.append(f"the set-up cell failed. Received: {text[-500:]}")
-                if "backend" not in text or "device:" not in text:
+                if "Backend " not in text or "device:" not in text:
                     problems.append(
                         f"the set-up cell printed no backend and device. Received: {text[-500:]}"
                     )

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "course" / "assignments" / "grading"))
-import aekeras_grading as grading
-
 import aekeras
 from aekeras.metrics import psnr as aliased_psnr
+
+import aekeras_grading as grading
 
 
 def numpy_psnr(x, x_hat):

@@ -14,6 +14,7 @@ training tasks train for one epoch or with large batches: their mechanism checks
 """
 
 import pytest
+
 from nbgrader_course import ASSIGNMENTS
 from nbgrader_course import Course
 from nbgrader_course import error_text

@@ -9,6 +9,7 @@ back from the gradebook.
 """
 
 import pytest
+
 from nbgrader_course import ASSIGNMENTS
 from nbgrader_course import COURSE_DIR
 from nbgrader_course import Course

@@ -26,4 +26,4 @@ def test_lecture_1_opens_and_its_set_up_cell_runs_in_the_project_kernel(capsys):
     problems = check_jupyterlab.check(ROOT / "course" / "01_autoencoders.ipynb")
     out = capsys.readouterr().out
     assert problems == [], problems
-    assert "backend" in out and "RISE preview:" in out
+    assert "Backend " in out and "RISE preview:" in out

@@ -18,9 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "course"))
 import browser  # noqa: E402
-import slides  # noqa: E402
-
 import build  # noqa: E402
+import slides  # noqa: E402
 
 LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 pytestmark = pytest.mark.tensorflow_only  # renders and runs notebooks; one backend is enough
