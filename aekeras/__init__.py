@@ -9,6 +9,7 @@ Modules, named by what they hold:
   `SaltAndPepperNoise` for denoising autoencoders.
 - `aekeras.callbacks`: `SparsityMonitor`, `SparsityScheduler`,
   `NoiseScheduler` and the schedules `warmup`, `anneal`, `constant`.
+- `aekeras.optimizers`: the long runs' recipe (AdamW, warm-up, cosine decay).
 - `aekeras.pca`: the `PCA` baseline with the same encode/decode interface.
 - `aekeras.metrics`: reconstruction error, MSE, PSNR, linear probe.
 - `aekeras.plots`: figures (reconstruction grids, filters, codes, curves).
@@ -31,6 +32,7 @@ from aekeras import layers
 from aekeras import metrics
 from aekeras import models
 from aekeras import notebook
+from aekeras import optimizers
 from aekeras import pca
 from aekeras import plots
 from aekeras import regularizers
@@ -60,6 +62,7 @@ __all__ = [
     "metrics",
     "models",
     "notebook",
+    "optimizers",
     "pca",
     "plots",
     "regularizers",

@@ -1,6 +1,7 @@
 """Set-up for the lecture notebooks: seeds, backend and device report, run size."""
 
 import importlib
+import operator
 import os
 import platform
 import time
@@ -9,6 +10,8 @@ import keras
 import numpy as np
 
 FULL_RUN_VARIABLE = "AEKERAS_FULL_RUN"
+CLAIM_MIMETYPE = "application/vnd.aekeras.claim+json"
+_COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def full_run():
@@ -74,13 +77,10 @@ def _inline_figures():
     `aekeras.plots` builds figures without pyplot; IPython renders a Figure
     that ends a cell once its inline backend is active.
     """
-    try:
+    if _in_kernel():
         from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is not None and hasattr(shell, "kernel"):
-        shell.run_line_magic("matplotlib", "inline")
+
+        get_ipython().run_line_magic("matplotlib", "inline")
 
 
 def setup(seed=0):
@@ -140,3 +140,91 @@ def elapsed(info):
     """Returns a short text with the minutes and seconds since `setup`."""
     seconds = time.perf_counter() - info["start"]
     return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+def claim(description, value, comparison, threshold):
+    """Asserts one of a lecture's claims, and shows it with its margin.
+
+    Every quantity a lecture asserts goes through `claim`, so that the
+    executed notebook says what was checked, and by how much it held:
+    `benchmarks/lecture_claims.py` reads these records from executed
+    notebooks into `benchmarks/results/lecture_claims.md`. In a Jupyter
+    kernel the claim is displayed as a line of text that also carries a
+    machine-readable record (MIME type `CLAIM_MIMETYPE`); elsewhere it is
+    printed.
+
+    The margin is how far the value is from failing, in the threshold's
+    units: `threshold - value` for `<` and `<=`, `value - threshold` for
+    `>` and `>=`. It is positive when the claim holds.
+
+    Args:
+        description: String naming the quantity, e.g.
+            `"deep AE / PCA test error (MNIST)"`.
+        value: Real number, the measured quantity.
+        comparison: One of `"<"`, `"<="`, `">"`, `">="`.
+        threshold: Real number.
+
+    Returns:
+        The value, as a float.
+
+    Raises:
+        AssertionError: If the claim does not hold (or the value is NaN),
+            with the same text.
+        ValueError: If `comparison` is not one of the four above, or the
+            description is not a non-empty string.
+
+    Example:
+
+    >>> import aekeras
+    >>> aekeras.notebook.claim("AE / PCA test error", 0.31, "<", 0.65)
+    claim holds: AE / PCA test error = 0.31 < 0.65 (margin 0.34)
+    0.31
+    """
+    if not isinstance(description, str) or not description.strip():
+        raise ValueError(
+            f"`description` must be a non-empty string. Received: description={description!r}"
+        )
+    if comparison not in _COMPARISONS:
+        raise ValueError(
+            f"`comparison` must be one of {sorted(_COMPARISONS)}. Received: comparison={comparison!r}"
+        )
+    value, threshold = float(value), float(threshold)
+    holds = _COMPARISONS[comparison](value, threshold)  # False for NaN
+    margin = threshold - value if comparison.startswith("<") else value - threshold
+    text = f"{description} = {value:.4g} {comparison} {threshold:.4g} (margin {margin:.4g})"
+    if not holds:
+        raise AssertionError(f"claim FAILED: {text}")
+    record = {
+        "description": description,
+        "value": value,
+        "comparison": comparison,
+        "threshold": threshold,
+        "margin": margin,
+        "relative_margin": margin / abs(threshold) if threshold else None,
+        "full_run": full_run(),
+    }
+    _show({"text/plain": f"claim holds: {text}", CLAIM_MIMETYPE: record})
+    return value
+
+
+def _in_kernel():
+    """Whether the code runs in a Jupyter kernel (IPython with a kernel attached)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def _display(bundle):
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def _show(bundle):
+    """Displays a MIME bundle in a Jupyter kernel, or prints its text elsewhere."""
+    if _in_kernel():
+        _display(bundle)
+    else:
+        print(bundle["text/plain"])

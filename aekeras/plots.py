@@ -441,3 +441,133 @@ def training_curves(history, keys=None, logy=False, title=None):
     if title is not None:
         fig.suptitle(title)
     return fig
+
+
+_DIAGRAM_LAYERS = ("InputLayer", "Dense", "DenseTranspose", "Conv2D", "Conv2DTranspose")
+
+
+def _diagram_stages(model):
+    """(label, number of values, part) for the input, every weight layer and the output."""
+    stages = []
+    for part, network in (("encoder", model.encoder), ("decoder", model.decoder)):
+        for layer in network.layers:
+            if type(layer).__name__ not in _DIAGRAM_LAYERS:
+                continue
+            if part == "decoder" and type(layer).__name__ == "InputLayer":
+                continue  # the code, already drawn as the encoder's last stage
+            shape = tuple(layer.output.shape[1:])
+            label = "×".join(str(d) for d in shape)
+            stages.append((label, int(np.prod(shape)), part))
+    return stages
+
+
+def autoencoder_diagram(model, title=None, labels=True):
+    """Draws an autoencoder as a funnel of its layer widths, from the model itself.
+
+    Every stage (the input, each Dense or convolutional layer of the encoder
+    and the decoder) is a bar whose height grows with the square root of the
+    number of values it holds, labelled with its shape (`784`, `14×14×32`).
+    The encoder's bars are blue, the code orange and the decoder's green; the
+    input is labelled x, the code z = f(x) = E_η(x) and the output
+    x̂ = g(z) = D_θ(z). A corruption layer (denoising) is marked at the input
+    as x̃, and a sparsity penalty as Ω(h) on the layer it acts on.
+
+    Args:
+        model: An `aekeras.models.Autoencoder` (e.g. `DenseAutoencoder`,
+            `ConvAutoencoder`), built, with functional `encoder` and
+            `decoder`.
+        title: Optional figure title; defaults to the model's name.
+        labels: Boolean, whether to write x, z and x̂ with their formulas.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes.
+
+    Raises:
+        ValueError: If `model` has no functional `encoder` and `decoder`.
+
+    Example:
+
+    >>> import aekeras
+    >>> fig = aekeras.plots.autoencoder_diagram(aekeras.deep_autoencoder("784-1000-500-250-30"))
+    >>> [t.get_text() for t in fig.axes[0].texts][:5]
+    ['784', '1000', '500', '250', '30']
+    """
+    encoder, decoder = getattr(model, "encoder", None), getattr(model, "decoder", None)
+    if not all(hasattr(net, "layers") and hasattr(net, "output") for net in (encoder, decoder)):
+        raise ValueError(
+            "`model` must be an aekeras autoencoder with functional `encoder` and "
+            f"`decoder` models. Received: model={model!r}"
+        )
+    stages = _diagram_stages(model)
+    code_index = max(i for i, (_, _, part) in enumerate(stages) if part == "encoder")
+    heights = np.sqrt([size for _, size, _ in stages])
+    heights = 0.15 + 0.85 * heights / heights.max()
+    colors = {"encoder": "#4C72B0", "code": "#DD8452", "decoder": "#55A868"}
+    fig = Figure(figsize=(max(5.0, 0.9 * len(stages) + 1.5), 3.4), layout="constrained")
+    ax = fig.subplots()
+    width = 0.28
+    for i, ((label, _, part), h) in enumerate(zip(stages, heights)):
+        if i > 0:  # the connection from the previous stage, as a light trapezoid
+            h0 = heights[i - 1]
+            ax.fill(
+                [i - 1 + width / 2, i - width / 2, i - width / 2, i - 1 + width / 2],
+                [-h0 / 2, -h / 2, h / 2, h0 / 2],
+                color="0.85",
+                lw=0,
+            )
+        color = colors["code"] if i == code_index else colors[part]
+        ax.add_patch(_rectangle((i - width / 2, -h / 2), width, h, color))
+        ax.text(i, -0.62, label, ha="center", va="top", fontsize=8)
+    last = len(stages) - 1
+    if labels:
+        noisy = bool(getattr(model, "corruption_layers", []))
+        ax.text(
+            0, 0.6, r"$\tilde{x}$ (corrupted $x$)" if noisy else r"$x$", ha="center", fontsize=10
+        )
+        ax.text(code_index, 0.6, r"$z = f(x) = E_\eta(x)$", ha="center", fontsize=10)
+        ax.text(last, 0.6, r"$\hat{x} = g(z) = D_\theta(z)$", ha="center", fontsize=10)
+        ax.text(
+            code_index / 2,
+            -0.9,
+            r"encoder $E_\eta$",
+            ha="center",
+            fontsize=9,
+            color=colors["encoder"],
+        )
+        ax.text(
+            (code_index + last) / 2,
+            -0.9,
+            r"decoder $D_\theta$",
+            ha="center",
+            fontsize=9,
+            color=colors["decoder"],
+        )
+        for layer in getattr(model, "sparsity_layers", []):
+            position = _sparsity_stage(model, layer, stages, code_index)
+            if position is not None:
+                ax.text(position, 0.75, r"$\Omega(h)$", ha="center", fontsize=10, color="#C44E52")
+    ax.set_xlim(-0.6, last + 0.6)
+    ax.set_ylim(-1.0, 0.9)
+    ax.set_axis_off()
+    ax.set_title(model.name if title is None else title)
+    return fig
+
+
+def _rectangle(xy, width, height, color):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(xy, width, height, color=color)
+
+
+def _sparsity_stage(model, sparsity_layer, stages, code_index):
+    """Index of the stage whose output the sparsity layer penalises (None if not found)."""
+    weight_layers = [
+        layer for layer in model.encoder.layers if type(layer).__name__ in _DIAGRAM_LAYERS
+    ]
+    inbound = getattr(sparsity_layer, "_inbound_nodes", [])
+    for node in inbound:
+        for tensor in getattr(node, "input_tensors", []):
+            history = getattr(tensor, "_keras_history", None)
+            if history is not None and history.operation in weight_layers:
+                return weight_layers.index(history.operation)
+    return code_index

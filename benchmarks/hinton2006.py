@@ -90,19 +90,6 @@ PAPER = {"mnist": (3.00, 13.87), "faces": (126.0, 135.0)}
 RECONSTRUCT_BATCH = 256  # batch size of the error measurements (DenseAutoencoder.reconstruct)
 
 
-def schedule(peak, epochs, steps_per_epoch, warmup_epochs=2):
-    """Linear warm-up (2 epochs, at most a tenth of training) then cosine decay to zero, per step."""
-    total = epochs * steps_per_epoch
-    warmup_steps = min(warmup_epochs * steps_per_epoch, total // 10)
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0,
-        decay_steps=max(1, total - warmup_steps),
-        warmup_target=peak,
-        warmup_steps=warmup_steps,
-        alpha=0.0,
-    )
-
-
 class Trajectory(keras.callbacks.Callback):
     """Every `every` epochs, records (epoch, train error, test error) and the seconds spent on it."""
 
@@ -195,11 +182,8 @@ def train(
     The times leave out the error measurements of the trajectory.
     """
     steps = math.ceil(len(x_train) / batch_size)
-    optimizer = keras.optimizers.AdamW(
-        learning_rate=schedule(lr, epochs, steps),
-        weight_decay=weight_decay,
-        use_ema=ema > 0,
-        ema_momentum=ema or 0.99,
+    optimizer = aekeras.optimizers.adamw_recipe(
+        epochs, steps, learning_rate=lr, weight_decay=weight_decay, ema_momentum=ema or None
     )
     ae.compile(optimizer=optimizer, loss=loss, jit_compile=True)
     trajectory = Trajectory(log_every, x_train, x_test)

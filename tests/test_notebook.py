@@ -63,3 +63,46 @@ def test_versions_name_the_backend_framework():
 
     backend = keras.backend.backend()
     assert notebook.versions()[backend] == importlib.import_module(backend).__version__
+
+
+@pytest.mark.parametrize(
+    "comparison, value, threshold, margin",
+    [("<", 0.31, 0.65, 0.34), ("<=", 2.0, 2.0, 0.0), (">", 5.0, 3.0, 2.0), (">=", 3.0, 3.0, 0.0)],
+)
+def test_claim_returns_the_value_and_prints_its_margin(
+    capsys, comparison, value, threshold, margin
+):
+    assert notebook.claim("ratio", value, comparison, threshold) == value
+    out = capsys.readouterr().out
+    assert out.startswith(f"claim holds: ratio = {value:.4g} {comparison} {threshold:.4g}")
+    assert f"(margin {margin:.4g})" in out
+
+
+@pytest.mark.parametrize(
+    "comparison, value", [("<", 0.65), ("<", 0.7), (">", 3.0), (">=", 2.9), ("<", float("nan"))]
+)
+def test_claim_fails_when_it_does_not_hold(comparison, value):
+    with pytest.raises(AssertionError, match=r"claim FAILED: ratio = .* \(margin"):
+        notebook.claim("ratio", value, comparison, 0.65 if comparison == "<" else 3.0)
+
+
+def test_claim_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="comparison"):
+        notebook.claim("ratio", 0.1, "==", 0.2)
+    with pytest.raises(ValueError, match="description"):
+        notebook.claim("", 0.1, "<", 0.2)
+
+
+def test_claim_in_a_kernel_displays_a_record(monkeypatch):
+    shown = []
+    monkeypatch.setattr(notebook, "_in_kernel", lambda: True)
+    monkeypatch.setattr(notebook, "_display", shown.append)
+    monkeypatch.setenv("AEKERAS_FULL_RUN", "1")
+    notebook.claim("AE / PCA", 0.3, "<", 0.5)
+    (bundle,) = shown
+    record = bundle[notebook.CLAIM_MIMETYPE]
+    assert record["description"] == "AE / PCA" and record["full_run"] is True
+    assert record["margin"] == pytest.approx(0.2) and record["relative_margin"] == pytest.approx(
+        0.4
+    )
+    assert bundle["text/plain"].startswith("claim holds: AE / PCA")

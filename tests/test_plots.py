@@ -210,3 +210,54 @@ def test_training_curves_errors():
         plots.training_curves({})
     with pytest.raises(ValueError, match=r"Received: logy=True, min\(history\['loss'\]\)=-0.5"):
         plots.training_curves({"loss": [1.0, -0.5]}, logy=True)
+
+
+def _stage_labels(fig):
+    ax = fig.axes[0]
+    return [
+        t.get_text() for t in ax.texts if not t.get_text().startswith(("$", "encoder", "decoder"))
+    ]
+
+
+def test_autoencoder_diagram_reads_the_widths_from_the_model(tmp_path):
+    import aekeras
+
+    dense = aekeras.deep_autoencoder("784-1000-500-250-30")
+    fig = plots.autoencoder_diagram(dense)
+    assert _stage_labels(fig) == ["784", "1000", "500", "250", "30", "250", "500", "1000", "784"]
+    from matplotlib.patches import Rectangle
+
+    heights = [p.get_height() for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    assert heights[4] == min(heights) and heights[1] == max(heights)  # the code is the narrowest
+    assert heights[:5] == heights[8:3:-1]  # the decoder mirrors the encoder
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert r"$z = f(x) = E_\eta(x)$" in texts and r"$\hat{x} = g(z) = D_\theta(z)$" in texts
+    fig.savefig(tmp_path / "diagram.png")
+
+    conv = aekeras.ConvAutoencoder((28, 28, 1), filters=(8, 16))
+    assert _stage_labels(plots.autoencoder_diagram(conv))[:3] == ["28×28×1", "14×14×8", "7×7×16"]
+
+
+def test_autoencoder_diagram_marks_corruption_and_sparsity():
+    import aekeras
+
+    model = aekeras.models.DenseAutoencoder(
+        784,
+        hidden_units=(64,),
+        code_dim=8,
+        sparsity=aekeras.L1Sparsity(1e-3),
+        sparsity_layer=0,
+        corruption=aekeras.MaskingNoise(0.3),
+    )
+    ax = plots.autoencoder_diagram(model, title="DAE").axes[0]
+    omega = [t for t in ax.texts if t.get_text() == r"$\Omega(h)$"]
+    assert len(omega) == 1 and omega[0].get_position()[0] == 1  # over the 64-unit layer
+    assert any("tilde" in t.get_text() for t in ax.texts)
+    assert ax.get_title() == "DAE"
+    plain = plots.autoencoder_diagram(aekeras.deep_autoencoder("20-5"), labels=False).axes[0]
+    assert not any(t.get_text().startswith("$") for t in plain.texts)
+
+
+def test_autoencoder_diagram_rejects_other_models():
+    with pytest.raises(ValueError, match="functional `encoder`"):
+        plots.autoencoder_diagram(object())
