@@ -12,7 +12,7 @@ lecture; `--check` exits 1 when a notebook's metadata differs from the rules
 The rules, in order:
 - the title cell and every "## " section heading start a new slide;
 - the set-up cell (`aekeras.notebook.setup(...)`: run it before presenting),
-  the run-time report, and assertion cells whose names no later cell uses,
+  the run-time report, and check cells (assertions, `claim` calls) whose names no later cell uses,
   are skipped: they check the lecture, they are not part of the talk;
 - a cell that would overflow the screen together with the cells above it on
   the same slide starts a sub-slide (reveal.js: the next slide down);
@@ -108,8 +108,9 @@ def binds(source):
 
 
 def is_check(cell, later_sources):
-    """An assertion cell that shows nothing and whose names no later cell reads."""
-    if "assert " not in cell.source or "print(" in cell.source:
+    """A check cell (asserts or `claim(` calls) that prints nothing and whose names no later cell reads."""
+    checks = "assert " in cell.source or "claim(" in cell.source
+    if not checks or "print(" in cell.source:
         return False
     later = set().union(*(reads(s) for s in later_sources)) if later_sources else set()
     return not (binds(cell.source) & later)
