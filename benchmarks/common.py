@@ -76,18 +76,21 @@ def command():
     return f"KERAS_BACKEND={keras.backend.backend()} python {shlex.join(sys.argv)}"
 
 
-def write_result(name, title, body, notes=()):
+def write_result(name, title, body, notes=(), backend=None, machine_text=None):
     """Prints a result and writes it to benchmarks/results/<name>.md.
 
     The header records the date (UTC), the commit, the backend, the machine and
     the command line, then one line per entry of `notes` (e.g. the devices).
+    `backend` and `machine_text` replace the running process's backend and
+    machine description, for results measured in other processes or read
+    from notebooks executed elsewhere.
     """
     import keras
 
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = [
-        f"Run {stamp}, commit {GIT_STATE}, backend {keras.backend.backend()}.",
-        f"Machine: {machine()}",
+        f"Run {stamp}, commit {GIT_STATE}, backend {backend or keras.backend.backend()}.",
+        f"Machine: {machine_text or machine()}",
         f"Command: `{command()}`",
         *notes,
     ]

@@ -75,8 +75,13 @@ count, e.g. `KERAS_BACKEND=jax python hinton2006.py --data-parallel
 """
 
 import argparse
+import json
 import math
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 import keras
@@ -91,29 +96,47 @@ RECONSTRUCT_BATCH = 256  # batch size of the error measurements (DenseAutoencode
 
 
 class Trajectory(keras.callbacks.Callback):
-    """Every `every` epochs, records (epoch, train error, test error) and the seconds spent on it."""
+    """Every `every` epochs, records (epoch, train error, test error, training seconds so far).
+
+    The training seconds leave out the time of the measurements themselves,
+    which is kept in `seconds` (wall) and `cpu_seconds`.
+    """
 
     def __init__(self, every, x_train, x_test):
         super().__init__()
         self.every, self.x_train, self.x_test = every, x_train[:10000], x_test
         self.rows, self.seconds, self.cpu_seconds = [], 0.0, 0.0
+        self.start = None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         if self.every and (epoch + 1) % self.every == 0:
             start, cpu = time.perf_counter(), time.process_time()
+            trained = start - self.start - self.seconds
             errors = [
                 aekeras.metrics.reconstruction_error(
                     x, self.model.reconstruct(x, RECONSTRUCT_BATCH)
                 )
                 for x in (self.x_train, self.x_test)
             ]
-            self.rows.append((epoch + 1, *errors))
+            self.rows.append((epoch + 1, *errors, trained))
             print(
-                f"  epoch {epoch + 1}: train error {errors[0]:.3f}, test error {errors[1]:.3f}",
+                f"  epoch {epoch + 1}: train error {errors[0]:.3f}, test error {errors[1]:.3f} "
+                f"({trained / 60:.1f} min of training)",
                 flush=True,
             )
             self.seconds += time.perf_counter() - start
             self.cpu_seconds += time.process_time() - cpu
+
+
+def first_at_or_below(trajectory, target):
+    """The first (epoch, training seconds) whose test error is <= target, or None."""
+    for epoch, _, test_error, seconds in trajectory:
+        if test_error <= target:
+            return epoch, seconds
+    return None
 
 
 def use_data_parallel(backend=None):
@@ -364,11 +387,68 @@ def report(results, budget_minutes):
                 f"\n\n{r['dataset']}{seed}: errors during training (current weights, not their average; "
                 "the learning rate is still decaying)\n\n"
                 + table(
-                    ["epoch", "train error (10k)", "test error"],
-                    [[e, f"{a:.3f}", f"{b:.3f}"] for e, a, b in r["trajectory"]],
+                    ["epoch", "train error (10k)", "test error", "training time"],
+                    [
+                        [e, f"{a:.3f}", f"{b:.3f}", f"{t / 60:.1f} min"]
+                        for e, a, b, t in r["trajectory"]
+                    ],
                 )
             )
+            reached = first_at_or_below(r["trajectory"], r["paper"][0])
+            body += f"\n\nTest error first at or below the paper's {r['paper'][0]:g}: " + (
+                f"epoch {reached[0]}, after {reached[1] / 60:.1f} min of training."
+                if reached
+                else "not reached at the measured epochs."
+            )
     return body
+
+
+def child_arguments(argv):
+    """`argv` without `--seeds`, `--seed`, `--jobs` and `--name` (and their values)."""
+    dropped = ("--seeds", "--seed", "--jobs", "--name")
+    kept, skipping = [], False
+    for arg in argv:
+        if arg.startswith("--"):
+            skipping = arg in dropped
+            if skipping or arg.split("=")[0] in dropped:
+                continue
+        elif skipping:
+            continue
+        kept.append(arg)
+    return kept
+
+
+def run_seeds_in_processes(argv, seeds, jobs):
+    """Runs this script once per seed in up to `jobs` processes at once; returns their results.
+
+    Each process gets the same arguments with `--seed` set (and `--seeds`,
+    `--jobs` removed) and writes its results as JSON; their output is
+    printed as each finishes.
+    """
+    kept = child_arguments(sys.argv[1:] if argv is None else argv)
+    results, running = {}, []
+    with tempfile.TemporaryDirectory() as folder:
+        pending = list(seeds)
+        while pending or running:
+            while pending and len(running) < jobs:
+                seed = pending.pop(0)
+                out = os.path.join(folder, f"seed{seed}.json")
+                command = [sys.executable, os.path.abspath(__file__), *kept]
+                command += ["--seed", str(seed), "--child-json", out]
+                process = subprocess.Popen(
+                    command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                )
+                running.append((seed, out, process))
+            seed, out, process = running.pop(0)
+            output, _ = process.communicate()
+            print(f"--- seed {seed} ---\n{output}", flush=True)
+            if process.returncode != 0:
+                raise RuntimeError(
+                    f"Seed {seed} failed (exit {process.returncode}): {output[-500:]}"
+                )
+            with open(out) as f:
+                results[seed] = json.load(f)
+    return [row for seed in seeds for row in results[seed]]
 
 
 def main(argv=None):
@@ -413,6 +493,14 @@ def main(argv=None):
         "overrides --seed",
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="with --seeds: train up to this many seeds at once, one process each "
+        "(for a GPU or a many-core machine; timings then share the machine)",
+    )
+    parser.add_argument("--child-json", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--data-parallel",
         action="store_true",
         help="JAX only: train on all devices with keras.distribution.DataParallel",
@@ -438,14 +526,23 @@ def main(argv=None):
                     f"--{name.replace('_', '-')} must be a multiple of the {len(args.devices)} "
                     f"devices to split evenly over them. Received: {getattr(args, name)}"
                 )
-    # Seeds only: TensorFlow's op determinism (aekeras.notebook.setup) would turn XLA off.
-    results = []
-    for seed in seeds:
-        keras.utils.set_random_seed(seed)
-        for name, fn in (("mnist", mnist), ("faces", faces)):
-            if args.only in (None, name):
-                print(f"{name}, seed {seed}:", flush=True)
-                results.append({**fn(args), "seed": seed})
+    if args.jobs < 1:
+        parser.error(f"--jobs must be a positive integer. Received: {args.jobs}")
+    if args.jobs > 1 and len(seeds) > 1:
+        results = run_seeds_in_processes(argv, seeds, args.jobs)
+    else:
+        # Seeds only: TensorFlow's op determinism (aekeras.notebook.setup) would turn XLA off.
+        results = []
+        for seed in seeds:
+            keras.utils.set_random_seed(seed)
+            for name, fn in (("mnist", mnist), ("faces", faces)):
+                if args.only in (None, name):
+                    print(f"{name}, seed {seed}:", flush=True)
+                    results.append({**fn(args), "seed": seed})
+    if args.child_json:
+        with open(args.child_json, "w") as f:
+            json.dump(results, f)
+        return
     name = args.name or ("hinton2006" if args.only is None else f"hinton2006_{args.only}")
     write_result(
         name,

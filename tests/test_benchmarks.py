@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import common
 import hinton2006
+import lecture_claims
 import lecture_times
 
 
@@ -113,6 +114,41 @@ def test_report_of_several_seeds_gives_each_seed_and_their_spread():
 def test_report_of_one_seed_has_no_seed_table():
     body = hinton2006.report([_mnist_result(0, 3.1)], budget_minutes=30)
     assert "Seeds" not in body and "seed" not in _rows(body)[0][0]
+
+
+def test_report_gives_the_training_time_to_reach_the_paper():
+    result = _mnist_result(0, 2.98)
+    result["trajectory"] = [(10, 4.1, 4.6, 120.0), (20, 2.5, 3.0, 240.0), (30, 2.3, 2.9, 360.0)]
+    body = hinton2006.report([result], budget_minutes=30)
+    assert ["20", "2.500", "3.000", "4.0 min"] in _rows(body.split("errors during training")[1])
+    assert "first at or below the paper's 3: epoch 20, after 4.0 min of training." in body
+    result["trajectory"] = result["trajectory"][:1]
+    assert "not reached at the measured epochs" in hinton2006.report([result], budget_minutes=30)
+
+
+def test_seed_processes_get_every_argument_but_the_seeds_jobs_and_name():
+    argv = [
+        "--only",
+        "mnist",
+        "--seeds",
+        "0",
+        "1",
+        "2",
+        "--jobs=3",
+        "--name",
+        "x",
+        "--lr-mnist",
+        "-1",
+    ]
+    argv += ["--seed=4", "--epochs-mnist", "5"]
+    assert hinton2006.child_arguments(argv) == [
+        "--only",
+        "mnist",
+        "--lr-mnist",
+        "-1",
+        "--epochs-mnist",
+        "5",
+    ]
 
 
 def test_seeds_flag_trains_once_per_seed_from_that_seed(monkeypatch):
@@ -239,3 +275,86 @@ def test_lecture_times_sums_cells_per_notebook_from_nbval_junit(tmp_path):
     slow_cell = times["02_slow"][1]
     # A lower bound only: a loaded machine can make the cell slower, never faster.
     assert slow_cell[0] == "Cell 1" and slow_cell[1] >= 0.6
+
+
+def _claim_output(description, value, comparison, threshold, margin, full_run=False):
+    record = {
+        "description": description,
+        "value": value,
+        "comparison": comparison,
+        "threshold": threshold,
+        "margin": margin,
+        "relative_margin": margin / abs(threshold),
+        "full_run": full_run,
+    }
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"text/plain": f"claim holds: {description}", lecture_claims.CLAIM_MIMETYPE: record},
+    )
+
+
+def _executed_lecture(outputs, start="2026-11-27T10:00:00Z", end="2026-11-27T10:02:05Z"):
+    setup = nbformat.v4.new_code_cell("info = aekeras.notebook.setup(seed=0)")
+    setup.outputs = [
+        nbformat.v4.new_output(
+            "stream",
+            name="stdout",
+            text="Backend jax, device: NVIDIA H200\nPython 3.12.3, NumPy 2.3.0, Keras 3.15.1, jax 0.11.2\n",
+        )
+    ]
+    setup.metadata["execution"] = {"iopub.execute_input": start}
+    check = nbformat.v4.new_code_cell("aekeras.notebook.claim(...)")
+    check.outputs = outputs
+    check.metadata["execution"] = {"shell.execute_reply": end}
+    return nbformat.v4.new_notebook(cells=[setup, check])
+
+
+def test_lecture_claims_tabulates_every_claim_with_its_margin():
+    nb = _executed_lecture(
+        [
+            _claim_output("deep AE / PCA test error", 0.31, "<", 0.65, 0.34),
+            _claim_output("AUC, plain AE", 0.97, ">", 0.9, 0.07),
+        ]
+    )
+    body = lecture_claims.report([("01_autoencoders", nb)])
+    summary, claims = body.split("Each claim")
+    assert _rows(summary) == [
+        ["01_autoencoders", "jax, NVIDIA H200", "default", "125 s (2.1 min)", "2", "passed"]
+    ]
+    assert _rows(claims) == [
+        ["01_autoencoders", "deep AE / PCA test error", "0.31", "< 0.65", "0.34", "52%"],
+        ["01_autoencoders", "AUC, plain AE", "0.97", "> 0.9", "0.07", "8%"],
+    ]
+
+
+def test_lecture_claims_reports_a_failed_lecture_and_the_full_settings():
+    error = nbformat.v4.new_output(
+        "error", ename="AssertionError", evalue="claim FAILED: ratio = 0.9 < 0.7", traceback=[]
+    )
+    nb = _executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, 0.4, full_run=True), error])
+    (row,) = _rows(lecture_claims.report([("03_denoising", nb)]).split("Each claim")[0])
+    assert row[2] == "full"
+    assert row[5] == "FAILED: AssertionError: claim FAILED: ratio = 0.9 < 0.7"
+
+
+def test_lecture_claims_reads_executed_notebooks_into_a_result_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
+    path = tmp_path / "01_autoencoders.ipynb"
+    nbformat.write(_executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, 0.4)]), path)
+    lecture_claims.main([str(path), "--name", "claims"])
+    text = (tmp_path / "results" / "claims.md").read_text()
+    assert "commit" in text and "backend jax." in text and "| ratio " in text
+
+
+def test_claim_records_of_the_library_are_what_the_script_reads(monkeypatch):
+    import aekeras
+
+    shown = []
+    monkeypatch.setattr(aekeras.notebook, "_in_kernel", lambda: True)
+    monkeypatch.setattr(aekeras.notebook, "_display", shown.append)
+    aekeras.notebook.claim("ratio", 0.25, "<=", 0.5)
+    output = nbformat.v4.new_output("display_data", data=shown[0])
+    (row,) = _rows(
+        lecture_claims.report([("x", _executed_lecture([output]))]).split("Each claim")[1]
+    )
+    assert row[1:] == ["ratio", "0.25", "<= 0.5", "0.25", "50%"]

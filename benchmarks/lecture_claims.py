@@ -1,0 +1,153 @@
+"""Every quantity the lectures assert, with its threshold and margin, read from executed notebooks.
+
+Usage:
+    python3 tasks.py lectures                 # executes the lectures into build/course/notebooks
+    python benchmarks/lecture_claims.py       # reads them: results/lecture_claims.md
+    python benchmarks/lecture_claims.py --execute   # executes the lectures itself first
+    AEKERAS_FULL_RUN=1 python benchmarks/lecture_claims.py --execute --name lectures_full_run
+
+The lectures check their claims with `aekeras.notebook.claim`, which records
+each one in the notebook's outputs (MIME type
+`application/vnd.aekeras.claim+json`): the description, the measured value,
+the comparison, the threshold and the margin (how far the value is from
+failing, in the threshold's units). This script collects those records from
+executed notebooks into one table per run, with each lecture's run time (from
+the cell execution times the notebook records), its backend and device (from
+the set-up cell's output) and whether it ran the default or the full
+settings. A notebook that stopped at a failed claim is reported as failed,
+with the claims that held before it.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+from common import machine
+from common import table
+from common import write_result
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "course"))
+from build import environment  # noqa: E402
+from build import execute  # noqa: E402
+from build import recorded_seconds  # noqa: E402
+
+CLAIM_MIMETYPE = "application/vnd.aekeras.claim+json"
+DEFAULT_NOTEBOOKS = "build/course/notebooks"
+
+
+def claims(nb):
+    """The claim records of an executed notebook, in cell order."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(CLAIM_MIMETYPE)
+            if record is not None:
+                found.append(record)
+    return found
+
+
+def failure(nb):
+    """The error of the first cell that raised, as 'ename: evalue', or None."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "error":
+                return f"{output.get('ename')}: {output.get('evalue')}"
+    return None
+
+
+def _number(value):
+    return f"{value:.4g}"
+
+
+def report(lectures):
+    """Markdown tables of the claims of `lectures`: a list of (name, notebook node)."""
+    summary, rows = [], []
+    for name, nb in lectures:
+        records = claims(nb)
+        found = environment(nb)
+        seconds = recorded_seconds(nb)
+        modes = {"full" if r.get("full_run") else "default" for r in records}
+        error = failure(nb)
+        summary.append(
+            [
+                name,
+                f"{found[1]}, {found[2]}" if found else "?",
+                "/".join(sorted(modes)) or "?",
+                f"{seconds:.0f} s ({seconds / 60:.1f} min)" if seconds is not None else "?",
+                len(records),
+                f"FAILED: {error}" if error else "passed",
+            ]
+        )
+        for r in records:
+            relative = r.get("relative_margin")
+            rows.append(
+                [
+                    name,
+                    r["description"],
+                    _number(r["value"]),
+                    f"{r['comparison']} {_number(r['threshold'])}",
+                    _number(r["margin"]),
+                    f"{100 * relative:.0f}%" if relative is not None else "",
+                ]
+            )
+    return (
+        table(["lecture", "backend, device", "settings", "run time", "claims", "result"], summary)
+        + "\n\nEach claim: the measured value, the bound it is asserted against, and the margin "
+        "(how far it is from failing, in the bound's units; relative: as a share of the bound).\n\n"
+        + table(["lecture", "claim", "value", "asserted", "margin", "relative margin"], rows)
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        help=f"executed notebooks (default: {DEFAULT_NOTEBOOKS}/0*.ipynb, or with --execute "
+        "the lectures in course/)",
+    )
+    parser.add_argument(
+        "--execute", action="store_true", help="execute the notebooks first (nbclient)"
+    )
+    parser.add_argument("--name", default="lecture_claims", help="result file name")
+    args = parser.parse_args(argv)
+    folder = ROOT / ("course" if args.execute else DEFAULT_NOTEBOOKS)
+    paths = [Path(p) for p in args.notebooks] or sorted(folder.glob("0*.ipynb"))
+    if not paths:
+        parser.error(
+            f"No notebooks in {folder}: run `python3 tasks.py lectures` first, or pass "
+            "--execute or the executed notebooks."
+        )
+    lectures = []
+    for path in paths:
+        if args.execute:
+            print(f"Executing {path.name}", flush=True)
+            nb = execute(path.resolve())[0]
+        else:
+            nb = nbformat.read(path, as_version=4)
+        lectures.append((path.stem, nb))
+    backends = sorted({found[1] for _, nb in lectures if (found := environment(nb))})
+    where = (
+        machine()
+        if args.execute
+        else f"as executed (see each lecture's backend and device); read on {machine()}"
+    )
+    write_result(
+        args.name,
+        "Lecture claims",
+        report(lectures),
+        notes=[f"Notebooks: {', '.join(p.name for p in paths)}"],
+        backend=", ".join(backends) or None,
+        machine_text=where,
+    )
+
+
+if __name__ == "__main__":
+    main()
