@@ -28,8 +28,11 @@ def machine():
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
+    import aekeras
+
+    accelerators = ", ".join(aekeras.notebook.devices())
     return (
-        f"{cpu}, {os.cpu_count()} cores, load {load:.1f} at start; Python {platform.python_version()}, "
+        f"{cpu}, {os.cpu_count()} cores{', ' + accelerators if accelerators else ''}, load {load:.1f} at start; Python {platform.python_version()}, "
         f"Keras {keras.__version__} ({keras.backend.backend()}), NumPy {np.__version__}"
     )
 
