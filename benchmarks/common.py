@@ -30,9 +30,9 @@ def machine():
         load = float("nan")
     import aekeras
 
-    accelerators = ", ".join(aekeras.notebook.devices())
+    accelerators = "".join(f", {name}" for name in aekeras.notebook.devices())
     return (
-        f"{cpu}, {os.cpu_count()} cores{', ' + accelerators if accelerators else ''}, load {load:.1f} at start; Python {platform.python_version()}, "
+        f"{cpu}, {os.cpu_count()} cores{accelerators}, load {load:.1f} at start; Python {platform.python_version()}, "
         f"Keras {keras.__version__} ({keras.backend.backend()}), NumPy {np.__version__}"
     )
 
