@@ -60,6 +60,12 @@ def failure(nb):
     return None
 
 
+def unexecuted(nb):
+    """(code cells that did not run, all code cells): a run stopped early leaves some."""
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    return sum(c.get("execution_count") is None for c in code), len(code)
+
+
 def _number(value):
     return f"{value:.4g}"
 
@@ -73,6 +79,13 @@ def report(lectures):
         seconds = recorded_seconds(nb)
         modes = {"full" if r.get("full_run") else "default" for r in records}
         error = failure(nb)
+        missing, total = unexecuted(nb)
+        if error:
+            result = f"FAILED: {error}"
+        elif missing:
+            result = f"INCOMPLETE: {total - missing} of {total} code cells ran"
+        else:
+            result = "passed"
         summary.append(
             [
                 name,
@@ -80,7 +93,7 @@ def report(lectures):
                 "/".join(sorted(modes)) or "?",
                 f"{seconds:.0f} s ({seconds / 60:.1f} min)" if seconds is not None else "?",
                 len(records),
-                f"FAILED: {error}" if error else "passed",
+                result,
             ]
         )
         for r in records:

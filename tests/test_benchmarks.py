@@ -306,6 +306,7 @@ def _executed_lecture(outputs, start="2026-11-27T10:00:00Z", end="2026-11-27T10:
     check = nbformat.v4.new_code_cell("aekeras.notebook.claim(...)")
     check.outputs = outputs
     check.metadata["execution"] = {"shell.execute_reply": end}
+    setup.execution_count, check.execution_count = 1, 2
     return nbformat.v4.new_notebook(cells=[setup, check])
 
 
@@ -358,3 +359,10 @@ def test_claim_records_of_the_library_are_what_the_script_reads(monkeypatch):
         lecture_claims.report([("x", _executed_lecture([output]))]).split("Each claim")[1]
     )
     assert row[1:] == ["ratio", "0.25", "<= 0.5", "0.25", "50%"]
+
+
+def test_lecture_claims_reports_a_run_stopped_before_the_end():
+    nb = _executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, 0.4)])
+    nb.cells.append(nbformat.v4.new_code_cell("print('never ran')"))
+    (row,) = _rows(lecture_claims.report([("01", nb)]).split("Each claim")[0])
+    assert row[5] == "INCOMPLETE: 2 of 3 code cells ran"
