@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import NullLocator
 
 from aekeras.validation import format_value
 from aekeras.validation import validate_int_arg
@@ -463,7 +464,8 @@ def line_plot(
             string, e.g. `{"test": "o--"}`; the others are drawn `"o-"`.
         references: Optional dict mapping a label to a y value drawn as a
             dotted horizontal line, e.g. `{"PCA": 13.87}`.
-        logx: Boolean, whether the x axis is logarithmic.
+        logx: Boolean, whether the x axis is logarithmic; with at most 12
+            distinct x values, exactly those are labelled.
         logy: Boolean, whether the y axis is logarithmic.
 
     Returns:
@@ -521,7 +523,7 @@ def line_plot(
                 f"Received: {axis}={on!r}, smallest value={format_value(low)}"
             )
 
-    fig = Figure(figsize=(6.0, 3.8), layout="constrained")
+    fig = Figure(figsize=(7.0, 3.8), layout="constrained")
     ax = fig.subplots()
     for label, (x, y) in curves.items():
         ax.plot(x, y, styles.get(label, "o-"), label=label, markersize=4)
@@ -529,6 +531,10 @@ def line_plot(
         ax.axhline(float(level), linestyle=":", color=f"C{(len(curves) + index) % 10}", label=label)
     if logx:
         ax.set_xscale("log")
+        ticks = np.unique(np.concatenate([x for x, _ in curves.values()]))
+        if ticks.size <= 12:  # few x values (e.g. code sizes): label exactly those
+            ax.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

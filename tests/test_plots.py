@@ -232,6 +232,8 @@ def test_line_plot_curves_styles_and_references(tmp_path):
     np.testing.assert_allclose(ax.lines[2].get_ydata(), [3.0, 3.0])  # the reference line
     assert ax.lines[2].get_linestyle() == ":"
     assert ax.get_xscale() == "log" and ax.get_yscale() == "linear"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "5", "10", "30"]
+    assert len(ax.xaxis.get_minorticklocs()) == 0
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Autoencoder", "PCA", "paper"]
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
         "code size k",
