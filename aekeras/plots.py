@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import NullLocator
 
 from aekeras.validation import format_value
 from aekeras.validation import validate_int_arg
@@ -438,6 +439,233 @@ def training_curves(history, keys=None, logy=False, title=None):
         ax.set_ylabel(key)
         ax.legend(frameon=False)
         ax.grid(alpha=0.3)
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
+def line_plot(
+    series, xlabel, ylabel, title=None, styles=None, references=None, logx=False, logy=False
+):
+    """Plots one or more curves y(x) on one axes, with a legend.
+
+    A small helper for the lectures' comparisons: reconstruction error
+    against code size for several models, or training and held-out errors
+    of several runs against the number of examples seen. Horizontal
+    reference lines (e.g. PCA's error) can be added.
+
+    Args:
+        series: Dict mapping a legend label to a pair `(x, y)` of equally
+            long 1-D arrays, or to `y` alone (then `x` is 1, 2, ...).
+        xlabel: String, the x axis label.
+        ylabel: String, the y axis label.
+        title: Optional axes title.
+        styles: Optional dict mapping some labels to a Matplotlib format
+            string, e.g. `{"test": "o--"}`; the others are drawn `"o-"`.
+        references: Optional dict mapping a label to a y value drawn as a
+            dotted horizontal line, e.g. `{"PCA": 13.87}`.
+        logx: Boolean, whether the x axis is logarithmic; with at most 12
+            distinct x values, exactly those are labelled.
+        logy: Boolean, whether the y axis is logarithmic.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes, not registered with
+        pyplot.
+
+    Raises:
+        ValueError: If `series` is empty or not a dict, a curve's `x` and `y`
+            differ in length or are empty, `styles` names an unknown
+            curve, or a logarithmic axis gets a value that is not positive.
+
+    Example:
+
+    >>> import aekeras
+    >>> fig = aekeras.plots.line_plot(
+    ...     {"AE": ([2, 5, 10], [40.0, 25.0, 15.0]), "PCA": ([2, 5, 10], [52.0, 38.0, 27.0])},
+    ...     xlabel="code size k", ylabel="test error", references={"zero": 1.0})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['AE', 'PCA', 'zero']
+    """
+    if not isinstance(series, dict) or not series:
+        raise ValueError(
+            "`series` must be a non-empty dict mapping a label to (x, y) or y. "
+            f"Received: series={_summary(series)}"
+        )
+    styles = {} if styles is None else dict(styles)
+    unknown = [label for label in styles if label not in series]
+    if unknown:
+        raise ValueError(
+            f"`styles` must use labels of `series` {list(series)}; {unknown} are not "
+            f"curves. Received: styles={styles!r}"
+        )
+    references = {} if references is None else dict(references)
+    curves = {}
+    for label, value in series.items():
+        if isinstance(value, tuple) and len(value) == 2:
+            x, y = (np.asarray(v, dtype=np.float64).ravel() for v in value)
+        else:
+            y = np.asarray(value, dtype=np.float64).ravel()
+            x = np.arange(1, y.size + 1, dtype=np.float64)
+        if x.size != y.size or y.size == 0:
+            raise ValueError(
+                "Each curve needs as many x as y values, at least one. "
+                f"Received: series[{label!r}] with {x.size} x and {y.size} y values"
+            )
+        curves[label] = (x, y)
+    for axis, on, values in (
+        ("logx", logx, [x for x, _ in curves.values()]),
+        ("logy", logy, [y for _, y in curves.values()] + [np.array(list(references.values()))]),
+    ):
+        low = min((float(v.min()) for v in values if v.size), default=1.0)
+        if on and low <= 0:
+            raise ValueError(
+                "A logarithmic axis needs positive values. "
+                f"Received: {axis}={on!r}, smallest value={format_value(low)}"
+            )
+
+    fig = Figure(figsize=(7.0, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for label, (x, y) in curves.items():
+        ax.plot(x, y, styles.get(label, "o-"), label=label, markersize=4)
+    for index, (label, level) in enumerate(references.items()):
+        ax.axhline(float(level), linestyle=":", color=f"C{(len(curves) + index) % 10}", label=label)
+    if logx:
+        ax.set_xscale("log")
+        ticks = np.unique(np.concatenate([x for x, _ in curves.values()]))
+        if ticks.size <= 12:  # few x values (e.g. code sizes): label exactly those
+            ax.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def decoded_grid(
+    decode,
+    x_range,
+    y_range,
+    n=15,
+    image_shape=None,
+    codes=None,
+    labels=None,
+    cmap="gray",
+    title=None,
+):
+    """Decodes a regular grid of 2-D codes and shows the images as one map.
+
+    The picture of a decoder used on its own: the codes
+    `(z_1, z_2)` of an `n x n` grid spanning `x_range` by `y_range` are
+    decoded, and each image is drawn at its code's place, so the axes are in
+    code coordinates (`z_2` grows upwards). With `codes`, a scatter plot of
+    those codes on the same axes limits is drawn to the left, so the reader
+    sees which decoded images lie where the data are and which lie in empty
+    regions of the code plane.
+
+    Args:
+        decode: Callable mapping a float32 array of codes `(m, 2)` to `m`
+            images `(m, H, W)`, `(m, H, W, 1)` or flat `(m, D)`, e.g.
+            `model.decode`.
+        x_range: Pair `(low, high)`, the range of the first code unit.
+        y_range: Pair `(low, high)`, the range of the second code unit.
+        n: Int >= 2, the number of grid points along each axis.
+        image_shape: Optional `(H, W)` to reshape flat images; inferred when
+            `D` is a perfect square.
+        codes: Optional array `(N, 2)` of codes shown as a scatter plot.
+        labels: Optional array `(N,)` of integer labels colouring `codes`.
+        cmap: Matplotlib colormap of the decoded images.
+        title: Optional figure title.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes (the decoded map), or two
+        (scatter, then map) with `codes`.
+
+    Raises:
+        ValueError: If a range is not `(low, high)` with `low < high`, `n` is
+            below 2, `decode` does not return `n * n` single-channel images,
+            or `codes`/`labels` have the wrong shape.
+
+    Example:
+
+    >>> import aekeras, numpy as np
+    >>> decode = lambda z: np.tile(z[:, :1], (1, 16))  # 4x4 images, grey = z_1
+    >>> fig = aekeras.plots.decoded_grid(decode, (0, 1), (0, 1), n=3)
+    >>> fig.axes[0].images[0].get_array().shape
+    (12, 12)
+    """
+    x_low, x_high = validate_range_arg(x_range, "x_range")
+    y_low, y_high = validate_range_arg(y_range, "y_range")
+    n = validate_int_arg(n, "n", min_value=2)
+    if codes is not None:
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[1] != 2:
+            raise ValueError(
+                f"`codes` must have shape (n_samples, 2). Received: codes.shape={codes.shape}"
+            )
+        if labels is not None and np.shape(labels) != (codes.shape[0],):
+            raise ValueError(
+                "`labels` must have shape (n_samples,) matching `codes`. "
+                f"Received: codes.shape={codes.shape}, labels.shape={np.shape(labels)}"
+            )
+    # Row 0 of the map is the top: the largest z_2.
+    z1 = np.linspace(x_low, x_high, n)
+    z2 = np.linspace(y_high, y_low, n)
+    grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2).astype(np.float32)
+    images = np.asarray(decode(grid))
+    if images.ndim < 2 or images.shape[0] != n * n:
+        raise ValueError(
+            f"`decode` must return one image per code, {n * n} for n={n}. "
+            f"Received: decode(codes).shape={images.shape}"
+        )
+    shape = _image_shape_of(images, image_shape, "decode(codes)")
+    if len(shape) != 2:
+        raise ValueError(
+            "`decode` must return single-channel images. "
+            f"Received: decode(codes).shape={images.shape}"
+        )
+    height, width = shape
+    tiles = images.reshape(n, n, height, width).astype(np.float32)
+    mosaic = tiles.transpose(0, 2, 1, 3).reshape(n * height, n * width)
+    # Each tile is centred on its grid point: the map extends half a step beyond the range.
+    dx, dy = (x_high - x_low) / (n - 1) / 2, (y_high - y_low) / (n - 1) / 2
+    extent = (x_low - dx, x_high + dx, y_low - dy, y_high + dy)
+
+    panels = 1 if codes is None else 2
+    fig = Figure(figsize=(4.6 * panels + 0.4, 4.6), layout="constrained")
+    axes = fig.subplots(1, panels, squeeze=False)[0]
+    if codes is not None:
+        ax = axes[0]
+        if labels is None:
+            ax.scatter(codes[:, 0], codes[:, 1], s=2, alpha=0.5)
+        else:
+            labels = np.asarray(labels)
+            palette = colormaps["tab10" if np.unique(labels).size <= 10 else "tab20"]
+            for index, value in enumerate(np.unique(labels)):
+                mask = labels == value
+                ax.scatter(
+                    codes[mask, 0],
+                    codes[mask, 1],
+                    s=2,
+                    alpha=0.5,
+                    color=palette(index % palette.N),
+                    label=str(value),
+                )
+            ax.legend(markerscale=4, fontsize="small", frameon=False, ncols=2, loc="best")
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_xlabel("code 1")
+        ax.set_ylabel("code 2")
+        ax.set_title("codes of the data")
+    ax = axes[-1]
+    ax.imshow(mosaic, cmap=cmap, extent=extent, aspect="auto", interpolation="nearest")
+    ax.set_xlabel("code 1")
+    ax.set_ylabel("code 2")
+    ax.set_title(f"decoder on a {n}×{n} grid of codes")
     if title is not None:
         fig.suptitle(title)
     return fig

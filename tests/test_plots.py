@@ -212,6 +212,115 @@ def test_training_curves_errors():
         plots.training_curves({"loss": [1.0, -0.5]}, logy=True)
 
 
+def test_line_plot_curves_styles_and_references(tmp_path):
+    ks = [2, 5, 10, 30]
+    fig = plots.line_plot(
+        {"Autoencoder": (ks, [30.0, 20.0, 12.0, 6.0]), "PCA": (ks, [50.0, 35.0, 25.0, 14.0])},
+        xlabel="code size k",
+        ylabel="test error",
+        title="MNIST",
+        styles={"PCA": "s--"},
+        references={"paper": 3.0},
+        logx=True,
+    )
+    ax = fig.axes[0]
+    assert len(fig.axes) == 1
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), ks)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [50.0, 35.0, 25.0, 14.0])
+    assert ax.lines[1].get_linestyle() == "--" and ax.lines[1].get_marker() == "s"
+    assert ax.lines[0].get_linestyle() == "-"
+    np.testing.assert_allclose(ax.lines[2].get_ydata(), [3.0, 3.0])  # the reference line
+    assert ax.lines[2].get_linestyle() == ":"
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "linear"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "5", "10", "30"]
+    assert len(ax.xaxis.get_minorticklocs()) == 0
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Autoencoder", "PCA", "paper"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "code size k",
+        "test error",
+        "MNIST",
+    )
+    fig.savefig(tmp_path / "lines.png")
+    # y alone: x is 1, 2, ...
+    ax = plots.line_plot({"loss": [3.0, 2.0, 1.5]}, "epoch", "loss", logy=True).axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [1, 2, 3])
+    assert ax.get_yscale() == "log"
+
+
+def test_line_plot_errors():
+    with pytest.raises(ValueError, match=r"non-empty dict.*Received: series=\{\}"):
+        plots.line_plot({}, "x", "y")
+    with pytest.raises(ValueError, match=r"Received: series\['a'\] with 3 x and 2 y values"):
+        plots.line_plot({"a": ([1, 2, 3], [1.0, 2.0])}, "x", "y")
+    with pytest.raises(ValueError, match=r"\['b'\] are not curves. Received: styles=\{'b': '--'\}"):
+        plots.line_plot({"a": [1.0]}, "x", "y", styles={"b": "--"})
+    with pytest.raises(ValueError, match="Received: logy=True, smallest value=0"):
+        plots.line_plot({"a": [1.0]}, "x", "y", references={"zero": 0.0}, logy=True)
+    with pytest.raises(ValueError, match="Received: logx=True, smallest value=0"):
+        plots.line_plot({"a": ([0, 1], [1.0, 2.0])}, "x", "y", logx=True)
+
+
+def test_decoded_grid_places_each_decoded_code_at_its_point(tmp_path):
+    seen = []
+
+    def decode(z):
+        # 2x3 images whose left half shows z_1 and right half z_2.
+        seen.append(z)
+        left = np.repeat(z[:, :1], 3, axis=1)
+        right = np.repeat(z[:, 1:], 3, axis=1)
+        return np.concatenate([left, right], axis=1).reshape(-1, 2, 3)
+
+    fig = plots.decoded_grid(decode, (-1.0, 1.0), (0.0, 4.0), n=3)
+    (z,) = seen
+    assert z.shape == (9, 2) and z.dtype == np.float32
+    ax = fig.axes[0]
+    assert len(fig.axes) == 1
+    mosaic = ax.images[0].get_array()
+    assert mosaic.shape == (3 * 2, 3 * 3)
+    # The top-left tile is the code (x low, y high); the bottom-right (x high, y low).
+    np.testing.assert_allclose(mosaic[0, 0], -1.0)
+    np.testing.assert_allclose(mosaic[1, 0], 4.0)
+    np.testing.assert_allclose(mosaic[4, 6], 1.0)
+    np.testing.assert_allclose(mosaic[5, 6], 0.0)
+    np.testing.assert_allclose(mosaic[2, 3], 0.0)  # middle tile, z_1 = 0
+    np.testing.assert_allclose(mosaic[3, 3], 2.0)  # middle tile, z_2 = 2
+    # The map is drawn in code coordinates, each tile centred on its grid point.
+    np.testing.assert_allclose(ax.images[0].get_extent(), (-1.5, 1.5, -1.0, 5.0))
+    fig.savefig(tmp_path / "decoded.png")
+
+
+def test_decoded_grid_with_codes_scatter_on_the_same_limits():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(30, 2))
+    labels = np.repeat([0, 1, 2], 10)
+    fig = plots.decoded_grid(
+        lambda z: np.zeros((len(z), 16)), (-2, 2), (-2, 2), n=4, codes=codes, labels=labels
+    )
+    scatter_ax, map_ax = fig.axes
+    assert len(scatter_ax.collections) == 3
+    np.testing.assert_allclose(scatter_ax.collections[2].get_offsets(), codes[20:])
+    assert scatter_ax.get_xlim() == map_ax.get_xlim()
+    assert scatter_ax.get_ylim() == map_ax.get_ylim()
+    assert [t.get_text() for t in scatter_ax.get_legend().get_texts()] == ["0", "1", "2"]
+    assert map_ax.images[0].get_array().shape == (16, 16)
+
+
+def test_decoded_grid_errors():
+    decode = lambda z: np.zeros((len(z), 4, 4))  # noqa: E731
+    with pytest.raises(ValueError, match=r"Received: x_range=\(1, 0\)"):
+        plots.decoded_grid(decode, (1, 0), (0, 1))
+    with pytest.raises(ValueError, match="Received: n=1"):
+        plots.decoded_grid(decode, (0, 1), (0, 1), n=1)
+    with pytest.raises(ValueError, match=r"9 for n=3. Received: decode\(codes\).shape=\(4, 4, 4\)"):
+        plots.decoded_grid(lambda z: np.zeros((4, 4, 4)), (0, 1), (0, 1), n=3)
+    with pytest.raises(ValueError, match="single-channel"):
+        plots.decoded_grid(lambda z: np.zeros((len(z), 4, 4, 3)), (0, 1), (0, 1), n=2)
+    with pytest.raises(ValueError, match=r"Received: codes.shape=\(5, 3\)"):
+        plots.decoded_grid(decode, (0, 1), (0, 1), codes=np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"labels.shape=\(4,\)"):
+        plots.decoded_grid(decode, (0, 1), (0, 1), codes=np.zeros((5, 2)), labels=np.zeros(4))
+
+
 def _stage_labels(fig):
     ax = fig.axes[0]
     return [
