@@ -383,7 +383,8 @@ def score_histograms(scores, labels=("normal", "anomalous"), bins=40, log=True):
             must be > 0).
 
     Returns:
-        A `matplotlib.figure.Figure` with one axes per entry of `scores`.
+        A `matplotlib.figure.Figure` with one axes per entry of `scores`, and
+        one legend above them.
 
     Raises:
         ValueError: If `scores` is empty, an entry is not a pair of non-empty
@@ -431,7 +432,7 @@ def score_histograms(scores, labels=("normal", "anomalous"), bins=40, log=True):
                 f"Received: min(scores[{title!r}])={low:.4g}"
             )
         pairs[title] = normal, anomalous
-    fig = Figure(figsize=(3.3 * len(pairs), 2.8), layout="constrained")
+    fig = Figure(figsize=(3.3 * len(pairs), 3.0), layout="constrained")
     axes = fig.subplots(1, len(pairs), squeeze=False)[0]
     for ax, (title, (normal, anomalous)) in zip(axes, pairs.items()):
         both = np.concatenate([normal, anomalous])
@@ -445,7 +446,9 @@ def score_histograms(scores, labels=("normal", "anomalous"), bins=40, log=True):
         ax.set_title(title)
         ax.set_xlabel("score")
     axes[0].set_ylabel("images")
-    axes[0].legend(frameon=False, fontsize="small")
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False
+    )
     return fig
 
 

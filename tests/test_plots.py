@@ -196,7 +196,8 @@ def test_score_histograms(tmp_path):
     assert sum(b.get_height() for b in normal_bars) == 200
     assert sum(b.get_height() for b in anomalous_bars) == 100
     assert normal_bars[0].get_x() == pytest.approx(min(normal.min(), anomalous.min()))
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["MNIST", "Fashion-MNIST"]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["MNIST", "Fashion-MNIST"]
     linear = plots.score_histograms({"x": ([-1.0, 0.0], [1.0, 2.0])}, log=False)
     assert linear.axes[0].get_xscale() == "linear"
     fig.savefig(tmp_path / "scores.png")
