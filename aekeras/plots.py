@@ -1,4 +1,4 @@
-"""Course figures: image grids, filters, code scatter plots and training curves."""
+"""Course figures: image grids, filters, code scatter plots, anomaly scores and training curves."""
 
 import math
 
@@ -363,6 +363,93 @@ def code_scatter(codes, labels=None, title=None, class_names=None, s=4.0, alpha=
     ax.set_ylabel("code 2")
     if title is not None:
         ax.set_title(title)
+    return fig
+
+
+def score_histograms(scores, labels=("normal", "anomalous"), bins=40, log=True):
+    """Histograms of anomaly scores, normal against anomalous, one panel per scorer.
+
+    Shows how well a score such as an autoencoder's reconstruction error
+    separates normal inputs from anomalous ones: the less the two
+    histograms overlap, the higher the ROC AUC. Both histograms of a panel
+    share its bins; with `log`, the bins are spaced evenly on a logarithmic
+    axis (reconstruction errors span decades).
+
+    Args:
+        scores: Dict mapping a panel title (e.g. the model's name) to a pair
+            `(normal_scores, anomalous_scores)` of 1-D arrays.
+        labels: Pair of legend labels for the normal and the anomalous scores.
+        bins: Int >= 1, number of bins per panel.
+        log: Bool, whether the score axis is logarithmic (then every score
+            must be > 0).
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes per entry of `scores`, and
+        one legend above them.
+
+    Raises:
+        ValueError: If `scores` is empty, an entry is not a pair of non-empty
+            1-D arrays, `labels` is not a pair, or `log` is set and a score
+            is not positive.
+
+    Example:
+
+    >>> import aekeras, numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> fig = aekeras.plots.score_histograms(
+    ...     {"AE": (rng.lognormal(0, 1, 100), rng.lognormal(2, 1, 100))}
+    ... )
+    >>> fig.axes[0].get_title(), fig.axes[0].get_xscale()
+    ('AE', 'log')
+    """
+    if not isinstance(scores, dict) or not scores:
+        raise ValueError(
+            "`scores` must be a non-empty dict of title: (normal_scores, anomalous_scores). "
+            f"Received: scores={format_value(scores)}"
+        )
+    labels = tuple(labels)
+    if len(labels) != 2:
+        raise ValueError(
+            f"`labels` must be a pair (normal, anomalous). Received: labels={labels!r}"
+        )
+    bins = validate_int_arg(bins, "bins", min_value=1)
+    pairs = {}
+    for title, pair in scores.items():
+        if len(pair) != 2:
+            raise ValueError(
+                "Each value of `scores` must be a pair (normal_scores, anomalous_scores). "
+                f"Received: len(scores[{title!r}])={len(pair)}"
+            )
+        normal, anomalous = (np.asarray(s, dtype=float) for s in pair)
+        if normal.ndim != 1 or anomalous.ndim != 1 or not normal.size or not anomalous.size:
+            raise ValueError(
+                "Scores must be non-empty 1-D arrays. "
+                f"Received: shapes of scores[{title!r}]=({normal.shape}, {anomalous.shape})"
+            )
+        low = min(normal.min(), anomalous.min())
+        if log and not low > 0:
+            raise ValueError(
+                "With `log=True` every score must be > 0. "
+                f"Received: min(scores[{title!r}])={low:.4g}"
+            )
+        pairs[title] = normal, anomalous
+    fig = Figure(figsize=(3.3 * len(pairs), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(pairs), squeeze=False)[0]
+    for ax, (title, (normal, anomalous)) in zip(axes, pairs.items()):
+        both = np.concatenate([normal, anomalous])
+        if log:
+            edges = np.geomspace(both.min(), both.max(), bins + 1)
+            ax.set_xscale("log")
+        else:
+            edges = np.linspace(both.min(), both.max(), bins + 1)
+        for values, label, color in zip((normal, anomalous), labels, ("C0", "C3")):
+            ax.hist(values, bins=edges, alpha=0.55, color=color, label=str(label))
+        ax.set_title(title)
+        ax.set_xlabel("score")
+    axes[0].set_ylabel("images")
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False
+    )
     return fig
 
 

@@ -179,6 +179,45 @@ def test_code_scatter_errors():
         plots.code_scatter(np.zeros((10, 2)), np.zeros(9))
 
 
+def test_score_histograms(tmp_path):
+    rng = np.random.default_rng(0)
+    normal, anomalous = rng.lognormal(-5, 0.3, 200), rng.lognormal(-3, 0.3, 100)
+    fig = plots.score_histograms(
+        {"plain AE": (normal, anomalous), "denoising AE": (2 * normal, anomalous)},
+        labels=("MNIST", "Fashion-MNIST"),
+        bins=20,
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["plain AE", "denoising AE"]
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    # Two histograms of 20 bins that count every score, on shared edges spanning all scores.
+    normal_bars, anomalous_bars = ax.containers
+    assert len(normal_bars) == len(anomalous_bars) == 20
+    assert sum(b.get_height() for b in normal_bars) == 200
+    assert sum(b.get_height() for b in anomalous_bars) == 100
+    assert normal_bars[0].get_x() == pytest.approx(min(normal.min(), anomalous.min()))
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["MNIST", "Fashion-MNIST"]
+    linear = plots.score_histograms({"x": ([-1.0, 0.0], [1.0, 2.0])}, log=False)
+    assert linear.axes[0].get_xscale() == "linear"
+    fig.savefig(tmp_path / "scores.png")
+
+
+def test_score_histograms_errors():
+    with pytest.raises(ValueError, match=r"Received: scores=\{\}"):
+        plots.score_histograms({})
+    with pytest.raises(ValueError, match=r"Received: len\(scores\['a'\]\)=3"):
+        plots.score_histograms({"a": ([1.0], [2.0], [3.0])})
+    with pytest.raises(ValueError, match=r"shapes of scores\['a'\]=\(\(0,\), \(1,\)\)"):
+        plots.score_histograms({"a": ([], [2.0])})
+    with pytest.raises(ValueError, match=r"min\(scores\['a'\]\)=0"):
+        plots.score_histograms({"a": ([0.0, 1.0], [2.0])})
+    with pytest.raises(ValueError, match=r"Received: labels=\('normal',\)"):
+        plots.score_histograms({"a": ([1.0], [2.0])}, labels=("normal",))
+    with pytest.raises(ValueError, match="bins"):
+        plots.score_histograms({"a": ([1.0], [2.0])}, bins=0)
+
+
 class _History:
     """Stands in for keras.callbacks.History: only `.history` is used."""
 
