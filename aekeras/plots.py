@@ -886,3 +886,216 @@ def _sparsity_stage(model, sparsity_layer, stages, code_index):
             if history is not None and history.operation in weight_layers:
                 return weight_layers.index(history.operation)
     return code_index
+
+
+def _default_penalties(target):
+    import keras
+
+    from aekeras.regularizers import KLSparsity
+    from aekeras.regularizers import L1Sparsity
+
+    return {
+        r"L1: $|h|$": L1Sparsity(1.0),
+        r"L2: $h^2$": keras.regularizers.L2(1.0),
+        rf"KL: KL($\rho \,\|\, \hat\rho$), $\rho$ = {target:g}": KLSparsity(target, 1.0),
+    }
+
+
+def penalty_curves(penalties=None, activations=None, zoom=0.2, ylim=(0.0, 1.0), target=0.05):
+    """Plots sparsity penalties against one activation, as the regularizers compute them.
+
+    Each penalty is evaluated by calling the regularizer object itself on a
+    batch of one example with one unit, `penalty(np.array([[a]]))`, for
+    every activation `a` of the grid: the curves show what the code
+    computes, not a formula re-typed for the figure. For one unit, the L1
+    penalty is |h|, an L2 penalty h², and the KL penalty KL(ρ ‖ ρ̂) with the
+    batch mean ρ̂ = a. A penalty with a `target` attribute (`KLSparsity`) has
+    its target ρ marked by a dotted vertical line. The second panel zooms
+    on small activations, where the penalties differ most: the slope there
+    is the pull the penalty exerts on a unit that is nearly off.
+
+    Args:
+        penalties: Optional dict mapping a curve label to a regularizer, any
+            callable that maps an array `(batch, units)` to a scalar (e.g.
+            `aekeras.regularizers.L1Sparsity(1.0)`,
+            `keras.regularizers.L2(1.0)`, `KLSparsity(0.05, 1.0)`). Defaults
+            to these three with strength 1 and the KL target `target`.
+        activations: Optional increasing 1-D array of activations (the grid);
+            defaults to about 420 points in [1e-4, 0.9975], finer near 0
+            (the KL penalty is infinite at 0 and 1).
+        zoom: Optional float, the right end of a second panel on
+            `[0, zoom]`; `None` draws the full range only.
+        ylim: `(low, high)` of the vertical axis of the full panel (the KL
+            penalty leaves it near 0 and 1), or `None` for Matplotlib's; the
+            zoom's axis reaches the largest value at either of its ends.
+        target: Float in (0, 1), ρ of the default KL penalty.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one or two axes, one line per
+        penalty in each.
+
+    Raises:
+        ValueError: If `penalties` is not a non-empty dict of callables,
+            `activations` is not an increasing 1-D array of finite values
+            with at least 2 points, `zoom` is not inside the grid's range,
+            or `ylim` is not a range.
+
+    Example:
+
+    >>> import aekeras
+    >>> fig = aekeras.plots.penalty_curves(zoom=None)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ['L1: $|h|$', 'L2: $h^2$']
+    """
+    if penalties is None:
+        penalties = _default_penalties(target)
+    if not isinstance(penalties, dict) or not penalties:
+        raise ValueError(
+            "`penalties` must be a non-empty dict mapping a label to a regularizer. "
+            f"Received: penalties={penalties!r}"
+        )
+    for label, penalty in penalties.items():
+        if not callable(penalty):
+            raise ValueError(
+                "Each penalty must be a callable regularizer, e.g. "
+                "`aekeras.regularizers.L1Sparsity(1.0)`. "
+                f"Received: penalties[{label!r}]={penalty!r}"
+            )
+    if activations is None:  # finer near 0, where the KL penalty's wall rises
+        activations = np.union1d(np.geomspace(1e-4, 1e-2, 21), np.linspace(0.0, 1.0, 401)[1:-1])
+    grid = np.asarray(activations, dtype=np.float64)
+    if grid.ndim != 1 or grid.size < 2 or not np.all(np.isfinite(grid)):
+        raise ValueError(
+            "`activations` must be a 1-D array of at least 2 finite values. "
+            f"Received: activations={format_value(activations)}"
+        )
+    if np.any(np.diff(grid) <= 0):
+        raise ValueError(
+            f"`activations` must be increasing. Received: activations={format_value(activations)}"
+        )
+    if zoom is not None and not grid[0] < zoom <= grid[-1]:
+        raise ValueError(
+            f"`zoom` must be None or in ({format_value(grid[0])}, {format_value(grid[-1])}], "
+            f"the range of `activations`. Received: zoom={format_value(zoom)}"
+        )
+    if ylim is not None:
+        ylim = validate_range_arg(ylim, "ylim")
+
+    values = {
+        label: np.array(
+            [float(np.asarray(penalty(np.array([[a]], dtype=np.float32)))) for a in grid]
+        )
+        for label, penalty in penalties.items()
+    }
+    panels = [(grid[0], grid[-1], "activation $h$ (one unit)")]
+    if zoom is not None:
+        panels.append((grid[0], zoom, f"zoom on small activations, $h \\leq$ {zoom:g}"))
+    fig = Figure(figsize=(4.6 * len(panels), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (low, high, xlabel) in zip(axes, panels):
+        shown = (grid >= low) & (grid <= high)
+        for index, (label, curve) in enumerate(values.items()):
+            ax.plot(grid[shown], curve[shown], color=f"C{index}", label=label)
+        for index, penalty in enumerate(penalties.values()):
+            rho = getattr(penalty, "target", None)
+            if rho is not None and low <= rho <= high:
+                ax.axvline(rho, color=f"C{index}", linestyle=":", linewidth=1)
+                ax.annotate(
+                    rf"$\rho$ = {rho:g}",
+                    (rho, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(3, -12),
+                    textcoords="offset points",
+                    color=f"C{index}",
+                )
+        ax.set_xlim(0.0 if low >= 0 else low, high)
+        if ax is axes[0] and ylim is not None:
+            ax.set_ylim(*ylim)
+        elif ax is not axes[0]:  # the zoom: up to the largest value at either end
+            ends = [curve[shown][[0, -1]] for curve in values.values()]
+            top = 1.15 * float(np.max(ends))
+            ax.set_ylim(0.0, min(top, ylim[1]) if ylim is not None else top)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(r"penalty $\Omega$ (strength 1)")
+    axes[0].legend(frameon=False, loc="upper left", bbox_to_anchor=(0.1, 0.92))
+    return fig
+
+
+def activation_histogram(mean_activations, target=None, bins=40, value_range=None, title=None):
+    """Histograms of the units' mean activations ρ̂_j, one per model, on shared bins.
+
+    The KL penalty asks every unit for the mean activation ρ; this shows how
+    the units' means `ρ̂_j = mean_n h_nj` (e.g.
+    `model.encode(x).mean(axis=0)`) spread, with and without the penalty.
+    The histograms are drawn as outlines on the same bins, so they overlap
+    legibly; the target is a dotted vertical line.
+
+    Args:
+        mean_activations: Dict mapping a label (e.g. `"no penalty"`) to a
+            1-D array of per-unit mean activations.
+        target: Optional float, the target ρ to mark.
+        bins: Int >= 1, the number of bins.
+        value_range: Optional `(low, high)` of the bins; defaults to 0 (or
+            the smallest mean, if negative) up to the largest mean.
+        title: Optional axes title.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one axes.
+
+    Raises:
+        ValueError: If `mean_activations` is not a non-empty dict of
+            non-empty 1-D arrays of finite values, or `bins` or
+            `value_range` is invalid.
+
+    Example:
+
+    >>> import aekeras, numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> fig = aekeras.plots.activation_histogram(
+    ...     {"no penalty": rng.uniform(0.1, 0.5, 400), "KL": rng.normal(0.05, 0.01, 400)},
+    ...     target=0.05,
+    ... )
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['no penalty', 'KL', 'target ρ = 0.05']
+    """
+    if not isinstance(mean_activations, dict) or not mean_activations:
+        raise ValueError(
+            "`mean_activations` must be a non-empty dict mapping a label to a "
+            f"1-D array of per-unit means. Received: mean_activations={_summary(mean_activations)}"
+        )
+    arrays = {}
+    for label, values in mean_activations.items():
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+            raise ValueError(
+                "Each entry must be a non-empty 1-D array of finite per-unit means "
+                "(e.g. `model.encode(x).mean(axis=0)`). "
+                f"Received: mean_activations[{label!r}].shape={values.shape}"
+            )
+        arrays[label] = values
+    bins = validate_int_arg(bins, "bins", min_value=1)
+    if value_range is None:
+        everything = np.concatenate(list(arrays.values()))
+        low, high = min(0.0, float(everything.min())), float(everything.max())
+        if target is not None:
+            high = max(high, float(target))
+        if high <= low:
+            high = low + 1.0
+    else:
+        low, high = validate_range_arg(value_range, "value_range")
+    edges = np.linspace(low, high, bins + 1)
+
+    fig = Figure(figsize=(5.5, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for index, (label, values) in enumerate(arrays.items()):
+        ax.hist(values, bins=edges, histtype="step", linewidth=1.8, color=f"C{index}", label=label)
+    if target is not None:
+        ax.axvline(float(target), color="0.3", linestyle=":", label=f"target ρ = {target:g}")
+    ax.set_xlabel(r"mean activation $\hat\rho_j$ of a unit")
+    ax.set_ylabel("number of units")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    if title is not None:
+        ax.set_title(title)
+    return fig

@@ -409,3 +409,113 @@ def test_autoencoder_diagram_marks_corruption_and_sparsity():
 def test_autoencoder_diagram_rejects_other_models():
     with pytest.raises(ValueError, match="functional `encoder`"):
         plots.autoencoder_diagram(object())
+
+
+def _curve(ax, label):
+    (line,) = [line for line in ax.get_lines() if line.get_label() == label]
+    return np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+
+
+def test_penalty_curves_are_the_regularizers_own_values(tmp_path):
+    import keras
+
+    from aekeras.regularizers import KLSparsity
+    from aekeras.regularizers import L1Sparsity
+
+    grid = np.linspace(0.01, 0.99, 99)
+    penalties = {
+        "L1": L1Sparsity(2.0),
+        "L2": keras.regularizers.L2(1.0),
+        "KL": KLSparsity(0.1, 1.0),
+    }
+    fig = plots.penalty_curves(penalties, activations=grid, zoom=0.3)
+    assert len(fig.axes) == 2
+    full, zoomed = fig.axes
+    x, y = _curve(full, "L1")
+    np.testing.assert_allclose(x, grid)
+    np.testing.assert_allclose(y, 2.0 * grid, rtol=1e-6)  # λ|h|, the strength included
+    np.testing.assert_allclose(_curve(full, "L2")[1], grid**2, rtol=1e-5)
+    kl = 0.1 * np.log(0.1 / grid) + 0.9 * np.log(0.9 / (1 - grid))
+    np.testing.assert_allclose(_curve(full, "KL")[1], kl, rtol=1e-4, atol=1e-6)
+    # KL: zero at the target, infinite walls at both ends; its target is marked.
+    y_kl = _curve(full, "KL")[1]
+    assert grid[np.argmin(y_kl)] == pytest.approx(0.1)
+    assert y_kl[0] > 10 * y_kl[5] and y_kl[-1] > 9 * y_kl[50]
+    assert any(
+        line.get_xdata()[0] == 0.1 for line in full.get_lines() if line.get_linestyle() == ":"
+    )
+    assert r"$\rho$ = 0.1" in _texts(fig)
+    # The zoom shows the same curves on [0, 0.3] only.
+    assert _curve(zoomed, "L1")[0].max() <= 0.3
+    assert zoomed.get_xlim() == (0.0, 0.3)
+    fig.savefig(tmp_path / "penalties.png")
+
+
+def test_penalty_curves_defaults_and_errors():
+    fig = plots.penalty_curves(zoom=None, target=0.2)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+    assert len(labels) == 3 and "0.2" in labels[2]
+    x, y = _curve(ax, labels[2])
+    assert x[np.argmin(y)] == pytest.approx(0.2, abs=0.003)
+    assert ax.get_ylim() == (0.0, 1.0)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plots.penalty_curves({})
+    with pytest.raises(ValueError, match=r"callable regularizer.*Received: penalties\['x'\]=3"):
+        plots.penalty_curves({"x": 3})
+    with pytest.raises(ValueError, match="increasing"):
+        plots.penalty_curves(activations=[0.5, 0.1, 0.2])
+    with pytest.raises(ValueError, match="at least 2 finite"):
+        plots.penalty_curves(activations=[0.5])
+    with pytest.raises(ValueError, match="Received: zoom=2"):
+        plots.penalty_curves(zoom=2)
+    with pytest.raises(ValueError, match="ylim"):
+        plots.penalty_curves(ylim=(1, 0))
+
+
+def test_activation_histogram_counts_every_unit_on_shared_bins(tmp_path):
+    rng = np.random.default_rng(0)
+    plain = rng.uniform(0.1, 0.5, 400)
+    sparse = rng.normal(0.05, 0.005, 300)
+    fig = plots.activation_histogram(
+        {"no penalty": plain, "KL": sparse}, target=0.05, bins=20, title="units"
+    )
+    ax = fig.axes[0]
+    patches = ax.patches
+    assert len(patches) == 2  # one outline per model
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "no penalty",
+        "KL",
+        "target ρ = 0.05",
+    ]
+    target_lines = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert target_lines[0].get_xdata()[0] == 0.05
+    assert ax.get_title() == "units"
+    # Shared bins from 0 to the largest mean: the outlines enclose every unit.
+    for patch, values in zip(patches, (plain, sparse)):
+        xy = patch.get_xy()
+        assert xy[:, 0].min() == pytest.approx(0.0)
+        assert xy[:, 0].max() == pytest.approx(max(plain.max(), sparse.max()))
+        assert np.unique(xy[:, 0]).size == 21  # 20 bins
+        assert xy[:, 1].max() <= values.size
+    counts, _ = np.histogram(sparse, bins=np.linspace(0, max(plain.max(), sparse.max()), 21))
+    assert patches[1].get_xy()[:, 1].max() == counts.max()
+    fig.savefig(tmp_path / "hist.png")
+
+
+def test_activation_histogram_range_and_errors():
+    fig = plots.activation_histogram({"a": [0.2, 0.4]}, bins=4, value_range=(0.0, 1.0))
+    xs = np.unique(fig.axes[0].patches[0].get_xy()[:, 0])
+    np.testing.assert_allclose(xs, np.linspace(0, 1, 5))
+    assert not fig.axes[0].get_lines()  # no target, no line
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plots.activation_histogram([0.1, 0.2])
+    with pytest.raises(ValueError, match=r"Received: mean_activations\['a'\].shape=\(2, 2\)"):
+        plots.activation_histogram({"a": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match="finite"):
+        plots.activation_histogram({"a": [0.1, np.nan]})
+    with pytest.raises(ValueError, match="bins"):
+        plots.activation_histogram({"a": [0.1]}, bins=0)
+    with pytest.raises(ValueError, match="value_range"):
+        plots.activation_histogram({"a": [0.1]}, value_range=(1, 0))
