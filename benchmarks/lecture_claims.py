@@ -101,7 +101,7 @@ def report(lectures):
             rows.append(
                 [
                     name,
-                    r["description"],
+                    r["description"].replace("|", "\\|"),  # a Markdown table cell
                     _number(r["value"]),
                     f"{r['comparison']} {_number(r['threshold'])}",
                     _number(r["margin"]),
@@ -130,6 +130,9 @@ def main(argv=None):
         "--execute", action="store_true", help="execute the notebooks first (nbclient)"
     )
     parser.add_argument("--name", default="lecture_claims", help="result file name")
+    parser.add_argument(
+        "--note", action="append", default=[], help="a line to add to the header (repeatable)"
+    )
     args = parser.parse_args(argv)
     folder = ROOT / ("course" if args.execute else DEFAULT_NOTEBOOKS)
     paths = [Path(p) for p in args.notebooks] or sorted(folder.glob("0*.ipynb"))
@@ -156,7 +159,7 @@ def main(argv=None):
         args.name,
         "Lecture claims",
         report(lectures),
-        notes=[f"Notebooks: {', '.join(p.name for p in paths)}"],
+        notes=[f"Notebooks: {', '.join(p.name for p in paths)}", *args.note],
         backend=", ".join(backends) or None,
         machine_text=where,
     )

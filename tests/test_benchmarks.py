@@ -342,9 +342,10 @@ def test_lecture_claims_reads_executed_notebooks_into_a_result_file(tmp_path, mo
     monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
     path = tmp_path / "01_autoencoders.ipynb"
     nbformat.write(_executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, 0.4)]), path)
-    lecture_claims.main([str(path), "--name", "claims"])
+    lecture_claims.main([str(path), "--name", "claims", "--note", "Thresholds as of today."])
     text = (tmp_path / "results" / "claims.md").read_text()
     assert "commit" in text and "backend jax." in text and "| ratio " in text
+    assert "\nThresholds as of today.\n" in text
 
 
 def test_claim_records_of_the_library_are_what_the_script_reads(monkeypatch):
@@ -366,3 +367,46 @@ def test_lecture_claims_reports_a_run_stopped_before_the_end():
     nb.cells.append(nbformat.v4.new_code_cell("print('never ran')"))
     (row,) = _rows(lecture_claims.report([("01", nb)]).split("Each claim")[0])
     assert row[5] == "INCOMPLETE: 2 of 3 code cells ran"
+
+
+def _claim_descriptions(path):
+    """The literal descriptions of the `claim(...)` calls in a lecture's code cells."""
+    import ast
+
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or "claim(" not in cell.source:
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if not isinstance(node, ast.Call):
+                continue
+            if (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) == "claim":
+                first = node.args[0]
+                if isinstance(first, ast.Constant):
+                    found.append(first.value)
+    return found
+
+
+def test_claims_table_lists_every_claim_the_lectures_make():
+    # The default run's table (benchmarks/results/lecture_claims.md) is rerun when a claim changes.
+    name = "lecture_claims"
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "benchmarks" / "results" / f"{name}.md").read_text()
+    claims = text.split("Each claim")[1]
+    lectures = sorted((root / "course").glob("0*.ipynb"))
+    assert len(lectures) == 3
+    for path in lectures:
+        descriptions = _claim_descriptions(path)
+        assert descriptions, f"{path.name} asserts nothing through aekeras.notebook.claim"
+        missing = [d for d in descriptions if f"| {d.replace('|', chr(92) + '|')} " not in claims]
+        assert not missing, (
+            f"{name}.md lacks claims of {path.name}: {missing}; rerun benchmarks/lecture_claims.py"
+        )
+
+
+def test_full_run_record_covers_the_three_lectures_in_full_settings():
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "benchmarks" / "results" / "lectures_full_run.md").read_text()
+    summary = _rows(text.split("Each claim")[0])
+    assert [row[0] for row in summary] == [p.stem for p in sorted(root.glob("course/0*.ipynb"))]
+    assert {row[2] for row in summary} == {"full"}
