@@ -69,6 +69,14 @@ def _summary(rows):
     return "{" + items + "}"
 
 
+def _check_nonempty_dict(value, name, entries):
+    """Raises a ValueError unless `value` is a non-empty dict; `entries` says what it maps."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError(
+            f"`{name}` must be a non-empty dict {entries}. Received: {name}={_summary(value)}"
+        )
+
+
 def _hide_frame(ax):
     ax.set_xticks([])
     ax.set_yticks([])
@@ -126,11 +134,7 @@ def reconstruction_grid(
     >>> len(fig.axes)
     10
     """
-    if not isinstance(rows, dict) or not rows:
-        raise ValueError(
-            "`rows` must be a non-empty dict mapping a row label to an array "
-            f"of images. Received: rows={_summary(rows)}"
-        )
+    _check_nonempty_dict(rows, "rows", "mapping a row label to an array of images")
     arrays = {label: np.asarray(images) for label, images in rows.items()}
     for label, images in arrays.items():
         if images.ndim < 2:
@@ -402,11 +406,7 @@ def score_histograms(scores, labels=("normal", "anomalous"), bins=40, log=True):
     >>> fig.axes[0].get_title(), fig.axes[0].get_xscale()
     ('AE', 'log')
     """
-    if not isinstance(scores, dict) or not scores:
-        raise ValueError(
-            "`scores` must be a non-empty dict of title: (normal_scores, anomalous_scores). "
-            f"Received: scores={format_value(scores)}"
-        )
+    _check_nonempty_dict(scores, "scores", "of title: (normal_scores, anomalous_scores)")
     labels = tuple(labels)
     if len(labels) != 2:
         raise ValueError(
@@ -573,11 +573,7 @@ def line_plot(
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['AE', 'PCA', 'zero']
     """
-    if not isinstance(series, dict) or not series:
-        raise ValueError(
-            "`series` must be a non-empty dict mapping a label to (x, y) or y. "
-            f"Received: series={_summary(series)}"
-        )
+    _check_nonempty_dict(series, "series", "mapping a label to (x, y) or y")
     styles = {} if styles is None else dict(styles)
     unknown = [label for label in styles if label not in series]
     if unknown:
@@ -949,11 +945,7 @@ def penalty_curves(penalties=None, activations=None, zoom=0.2, ylim=(0.0, 1.0), 
     """
     if penalties is None:
         penalties = _default_penalties(target)
-    if not isinstance(penalties, dict) or not penalties:
-        raise ValueError(
-            "`penalties` must be a non-empty dict mapping a label to a regularizer. "
-            f"Received: penalties={penalties!r}"
-        )
+    _check_nonempty_dict(penalties, "penalties", "mapping a label to a regularizer")
     for label, penalty in penalties.items():
         if not callable(penalty):
             raise ValueError(
@@ -1059,11 +1051,9 @@ def activation_histogram(mean_activations, target=None, bins=40, value_range=Non
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['no penalty', 'KL', 'target ρ = 0.05']
     """
-    if not isinstance(mean_activations, dict) or not mean_activations:
-        raise ValueError(
-            "`mean_activations` must be a non-empty dict mapping a label to a "
-            f"1-D array of per-unit means. Received: mean_activations={_summary(mean_activations)}"
-        )
+    _check_nonempty_dict(
+        mean_activations, "mean_activations", "mapping a label to a 1-D array of per-unit means"
+    )
     arrays = {}
     for label, values in mean_activations.items():
         values = np.asarray(values, dtype=np.float64)
