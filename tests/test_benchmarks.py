@@ -277,20 +277,17 @@ def test_lecture_times_sums_cells_per_notebook_from_nbval_junit(tmp_path):
     assert slow_cell[0] == "Cell 1" and slow_cell[1] >= 0.6
 
 
-def _claim_output(description, value, comparison, threshold, margin, full_run=False):
-    record = {
-        "description": description,
-        "value": value,
-        "comparison": comparison,
-        "threshold": threshold,
-        "margin": margin,
-        "relative_margin": margin / abs(threshold),
-        "full_run": full_run,
-    }
-    return nbformat.v4.new_output(
-        "display_data",
-        data={"text/plain": f"claim holds: {description}", lecture_claims.CLAIM_MIMETYPE: record},
-    )
+def _claim_output(description, value, comparison, threshold, full_run=False):
+    """The display output `aekeras.notebook.claim` gives in a Jupyter kernel."""
+    import aekeras
+
+    shown = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aekeras.notebook, "_in_kernel", lambda: True)
+        patch.setattr(aekeras.notebook, "_display", shown.append)
+        patch.setenv("AEKERAS_FULL_RUN", "1" if full_run else "0")
+        aekeras.notebook.claim(description, value, comparison, threshold)
+    return nbformat.v4.new_output("display_data", data=shown[0])
 
 
 def _executed_lecture(outputs, start="2026-11-27T10:00:00Z", end="2026-11-27T10:02:05Z"):
@@ -313,8 +310,8 @@ def _executed_lecture(outputs, start="2026-11-27T10:00:00Z", end="2026-11-27T10:
 def test_lecture_claims_tabulates_every_claim_with_its_margin():
     nb = _executed_lecture(
         [
-            _claim_output("deep AE / PCA test error", 0.31, "<", 0.65, 0.34),
-            _claim_output("AUC, plain AE", 0.97, ">", 0.9, 0.07),
+            _claim_output("deep AE / PCA test error", 0.31, "<", 0.65),
+            _claim_output("AUC, plain AE", 0.97, ">", 0.9),
         ]
     )
     body = lecture_claims.report([("01_autoencoders", nb)])
@@ -332,7 +329,7 @@ def test_lecture_claims_reports_a_failed_lecture_and_the_full_settings():
     error = nbformat.v4.new_output(
         "error", ename="AssertionError", evalue="claim FAILED: ratio = 0.9 < 0.7", traceback=[]
     )
-    nb = _executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, 0.4, full_run=True), error])
+    nb = _executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, full_run=True), error])
     (row,) = _rows(lecture_claims.report([("03_denoising", nb)]).split("Each claim")[0])
     assert row[2] == "full"
     assert row[5] == "FAILED: AssertionError: claim FAILED: ratio = 0.9 < 0.7"
@@ -341,21 +338,15 @@ def test_lecture_claims_reports_a_failed_lecture_and_the_full_settings():
 def test_lecture_claims_reads_executed_notebooks_into_a_result_file(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
     path = tmp_path / "01_autoencoders.ipynb"
-    nbformat.write(_executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, 0.4)]), path)
+    nbformat.write(_executed_lecture([_claim_output("ratio", 0.1, "<", 0.5)]), path)
     lecture_claims.main([str(path), "--name", "claims", "--note", "Thresholds as of today."])
     text = (tmp_path / "results" / "claims.md").read_text()
     assert "commit" in text and "backend jax." in text and "| ratio " in text
     assert "\nThresholds as of today.\n" in text
 
 
-def test_claim_records_of_the_library_are_what_the_script_reads(monkeypatch):
-    import aekeras
-
-    shown = []
-    monkeypatch.setattr(aekeras.notebook, "_in_kernel", lambda: True)
-    monkeypatch.setattr(aekeras.notebook, "_display", shown.append)
-    aekeras.notebook.claim("ratio", 0.25, "<=", 0.5)
-    output = nbformat.v4.new_output("display_data", data=shown[0])
+def test_claim_records_of_the_library_are_what_the_script_reads():
+    output = _claim_output("ratio", 0.25, "<=", 0.5)
     (row,) = _rows(
         lecture_claims.report([("x", _executed_lecture([output]))]).split("Each claim")[1]
     )
@@ -363,7 +354,7 @@ def test_claim_records_of_the_library_are_what_the_script_reads(monkeypatch):
 
 
 def test_lecture_claims_reports_a_run_stopped_before_the_end():
-    nb = _executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, 0.4)])
+    nb = _executed_lecture([_claim_output("ratio", 0.1, "<", 0.5)])
     nb.cells.append(nbformat.v4.new_code_cell("print('never ran')"))
     (row,) = _rows(lecture_claims.report([("01", nb)]).split("Each claim")[0])
     assert row[5] == "INCOMPLETE: 2 of 3 code cells ran"
