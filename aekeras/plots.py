@@ -5,6 +5,7 @@ import math
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.ticker import NullLocator
 
@@ -827,7 +828,7 @@ def autoencoder_diagram(model, title=None, labels=True):
                 lw=0,
             )
         color = colors["code"] if i == code_index else colors[part]
-        ax.add_patch(_rectangle((i - width / 2, -h / 2), width, h, color))
+        ax.add_patch(Rectangle((i - width / 2, -h / 2), width, h, color=color))
         ax.text(i, -0.62, label, ha="center", va="top", fontsize=8)
     last = len(stages) - 1
     if labels:
@@ -854,9 +855,8 @@ def autoencoder_diagram(model, title=None, labels=True):
             color=colors["decoder"],
         )
         for layer in getattr(model, "sparsity_layers", []):
-            position = _sparsity_stage(model, layer, stages, code_index)
-            if position is not None:
-                ax.text(position, 0.75, r"$\Omega(h)$", ha="center", fontsize=10, color="#C44E52")
+            position = _sparsity_stage(model, layer, code_index)
+            ax.text(position, 0.75, r"$\Omega(h)$", ha="center", fontsize=10, color="#C44E52")
     ax.set_xlim(-0.6, last + 0.6)
     ax.set_ylim(-1.0, 0.9)
     ax.set_axis_off()
@@ -864,23 +864,14 @@ def autoencoder_diagram(model, title=None, labels=True):
     return fig
 
 
-def _rectangle(xy, width, height, color):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle(xy, width, height, color=color)
-
-
-def _sparsity_stage(model, sparsity_layer, stages, code_index):
-    """Index of the stage whose output the sparsity layer penalises (None if not found)."""
+def _sparsity_stage(model, sparsity_layer, code_index):
+    """Index of the stage whose output the sparsity layer penalises (the code if not found)."""
     weight_layers = [
         layer for layer in model.encoder.layers if type(layer).__name__ in _DIAGRAM_LAYERS
     ]
-    inbound = getattr(sparsity_layer, "_inbound_nodes", [])
-    for node in inbound:
-        for tensor in getattr(node, "input_tensors", []):
-            history = getattr(tensor, "_keras_history", None)
-            if history is not None and history.operation in weight_layers:
-                return weight_layers.index(history.operation)
+    for index, layer in enumerate(weight_layers):
+        if layer.output is sparsity_layer.input:
+            return index
     return code_index
 
 
