@@ -94,9 +94,10 @@ import sys
 import tempfile
 import time
 
-import keras
+# aekeras first: it imports Keras with TensorFlow's start-up log lines filtered out.
+import aekeras  # isort: split
 
-import aekeras
+import keras
 
 from common import table
 from common import write_result

@@ -49,10 +49,11 @@ import sys
 import tempfile
 import time
 
+# aekeras first: it imports Keras with TensorFlow's start-up log lines filtered out.
+import aekeras  # isort: split
+
 import keras
 import numpy as np
-
-import aekeras
 
 from common import table
 from common import write_result
