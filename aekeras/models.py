@@ -135,6 +135,15 @@ class Autoencoder(keras.Model):
         sigmoid output, the data range [0, 1]. `validation_data` may be a
         single array, used as its own target. Other arguments are those of
         `keras.Model.fit`.
+
+        Every epoch sees the examples in a new order (`shuffle=True`, the
+        default), on every backend. On TensorFlow, Keras' own shuffling of
+        NumPy arrays repeats the first epoch's order in every later epoch
+        once a global seed is set (`keras.utils.set_random_seed`, as
+        `aekeras.notebook.setup` does; tensorflow/tensorflow#35682), so
+        there NumPy inputs are fed through a `tf.data` pipeline that draws a
+        new permutation each epoch; the orders are reproducible under the
+        seed.
         """
         if isinstance(x, (np.ndarray, list)):
             x = self.check_inputs(x)
@@ -142,6 +151,8 @@ class Autoencoder(keras.Model):
         if isinstance(validation_data, (np.ndarray, list)):
             x_val = self.check_inputs(validation_data, "validation_data")
             validation_data = (x_val, x_val)
+        if _reshuffle_needed(x, kwargs):
+            x, y, kwargs = _reshuffled_dataset(x, y, kwargs)
         return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
@@ -194,6 +205,57 @@ class Autoencoder(keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _reshuffle_needed(x, fit_kwargs):
+    """Whether `fit` must shuffle NumPy `x` itself (TensorFlow; see `Autoencoder.fit`).
+
+    Only for the plain case: `shuffle=True`, no `validation_split` (which
+    needs arrays) and no `steps_per_epoch` (which lets epochs span the data).
+    """
+    return (
+        keras.backend.backend() == "tensorflow"
+        and isinstance(x, np.ndarray)
+        and fit_kwargs.get("shuffle", True) is True
+        and not fit_kwargs.get("validation_split")
+        and fit_kwargs.get("steps_per_epoch") is None
+    )
+
+
+def _reshuffled_dataset(x, y, fit_kwargs):
+    """`fit`'s (x, y, kwargs) with the arrays as a `tf.data.Dataset` reshuffled every epoch.
+
+    A shuffled, batched range of indices gathers each batch from the arrays
+    (`x`, `y` and a NumPy `sample_weight`), as Keras' own array adapter
+    does; `Dataset.shuffle(reshuffle_each_iteration=True)` gives each epoch
+    (each new iterator) a new order. Its seed comes from Python's `random`,
+    which `keras.utils.set_random_seed` seeds.
+    """
+    import random
+
+    import tensorflow as tf
+
+    kwargs = dict(fit_kwargs)
+    batch_size = kwargs.pop("batch_size", None) or 32
+    arrays = [x, y]
+    sample_weight = kwargs.get("sample_weight")
+    if isinstance(sample_weight, np.ndarray):
+        arrays.append(kwargs.pop("sample_weight"))
+    n = len(x)
+    order = (
+        tf.data.Dataset.range(n)
+        .shuffle(n, seed=random.randrange(2**31), reshuffle_each_iteration=True)
+        .batch(batch_size)
+    )
+    data = tf.data.Dataset.from_tensors(tuple(arrays)).repeat()
+
+    @tf.autograph.experimental.do_not_convert
+    def gather(indices, tensors):
+        return tuple(tf.gather(t, indices) for t in tensors)
+
+    dataset = tf.data.Dataset.zip((order, data)).map(gather).prefetch(tf.data.AUTOTUNE)
+    kwargs["shuffle"] = False
+    return dataset, None, kwargs
 
 
 def _all_layers(model):

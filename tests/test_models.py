@@ -64,6 +64,58 @@ def test_training_reduces_reconstruction_loss(x):
     assert ae.evaluate(x, verbose=0) < 0.9 * before
 
 
+class _FirstBatchLoss(keras.callbacks.Callback):
+    """Records the loss of each epoch's first batch (Keras logs a running mean)."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 0:
+            self.losses.append(float(logs["loss"]))
+
+
+def _frozen_fit(x, seed, **fit_kwargs):
+    """Fits a small autoencoder with a zero learning rate; returns (model, first-batch losses, history).
+
+    The weights never change, so a batch's loss depends only on which
+    examples it holds: equal first-batch losses mean equal first batches.
+    """
+    keras.utils.set_random_seed(seed)
+    ae = models.DenseAutoencoder(x.shape[1:], [16], code_dim=4)
+    ae.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    first = _FirstBatchLoss()
+    history = ae.fit(x, epochs=4, batch_size=16, verbose=0, callbacks=[first], **fit_kwargs)
+    return ae, first.losses, history
+
+
+def test_fit_draws_a_new_order_every_epoch_reproducibly_under_the_seed(random_images):
+    # 256 distinct examples: 16 first batches out of 16 are all different.
+    x = random_images(256, seed=1)
+    _, losses, _ = _frozen_fit(x, seed=0)
+    assert len(set(np.round(losses, 7))) == 4, f"an order repeated across epochs: {losses}"
+    _, again, _ = _frozen_fit(x, seed=0)
+    np.testing.assert_allclose(again, losses, rtol=1e-5)
+    _, other_seed, _ = _frozen_fit(x, seed=1)
+    assert not np.allclose(other_seed, losses, rtol=1e-5)
+
+
+def test_fit_without_shuffle_keeps_the_order(random_images):
+    _, losses, _ = _frozen_fit(random_images(256, seed=1), seed=0, shuffle=False)
+    np.testing.assert_allclose(losses, losses[0], rtol=1e-5)
+
+
+def test_fit_visits_every_example_once_per_epoch_with_its_sample_weight(random_images):
+    x = random_images(200, shape=(32,), seed=2)  # 12 batches of 16 and one of 8
+    weights = np.random.default_rng(0).integers(0, 3, len(x)).astype("float32")
+    ae, _, history = _frozen_fit(x, seed=0, sample_weight=weights)
+    per_example = np.mean((ae.reconstruct(x) - x) ** 2, axis=1)
+    # Keras averages the batches' sum(w * loss) / batch size over the examples.
+    expected = np.mean(weights * per_example)
+    np.testing.assert_allclose(history.history["loss"], expected, rtol=1e-4)
+
+
 def test_tied_weights_share_the_encoder_kernels():
     untied = models.deep_autoencoder("784-64-8")
     tied = models.deep_autoencoder("784-64-8", tied_weights=True)
