@@ -226,7 +226,7 @@ def _reshuffled_dataset(x, y, fit_kwargs):
     """`fit`'s (x, y, kwargs) with the arrays as a `tf.data.Dataset` reshuffled every epoch.
 
     A shuffled, batched range of indices gathers each batch from the arrays
-    (`x`, `y` and a NumPy `sample_weight`), as Keras' own array adapter
+    (`x`, `y` and `sample_weight`), as Keras' own array adapter
     does; `Dataset.shuffle(reshuffle_each_iteration=True)` gives each epoch
     (each new iterator) a new order. Its seed comes from Python's `random`,
     which `keras.utils.set_random_seed` seeds.
@@ -238,13 +238,12 @@ def _reshuffled_dataset(x, y, fit_kwargs):
     kwargs = dict(fit_kwargs)
     batch_size = kwargs.pop("batch_size", None) or 32
     arrays = [x, y]
-    sample_weight = kwargs.get("sample_weight")
-    if isinstance(sample_weight, np.ndarray):
-        arrays.append(kwargs.pop("sample_weight"))
+    if kwargs.get("sample_weight") is not None:
+        arrays.append(np.asarray(kwargs.pop("sample_weight"), dtype="float32"))
     n = len(x)
     order = (
         tf.data.Dataset.range(n)
-        .shuffle(n, seed=random.randrange(2**31), reshuffle_each_iteration=True)
+        .shuffle(max(n, 1), seed=random.randrange(2**31), reshuffle_each_iteration=True)
         .batch(batch_size)
     )
     data = tf.data.Dataset.from_tensors(tuple(arrays)).repeat()
