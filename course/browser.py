@@ -13,10 +13,12 @@ and the `websocket-client` package (installed with JupyterLab).
 
 import argparse
 import base64
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -93,6 +95,7 @@ class Chromium:
 
     def __enter__(self):
         self.profile = tempfile.TemporaryDirectory(prefix="aekeras-chromium-")
+        # A session of its own: on exit, its helper processes are ended with it (see __exit__).
         self.process = subprocess.Popen(
             [
                 self.binary,
@@ -104,6 +107,7 @@ class Chromium:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         port_file = Path(self.profile.name) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -123,6 +127,18 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            # Helper processes that outlive the browser can still write to the profile while it
+            # is removed ("Directory not empty"): end the whole session first.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        for _ in range(40):
+            try:
+                shutil.rmtree(self.profile.name)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.25)
         self.profile.cleanup()
 
     def open(self, url, timeout=60):
