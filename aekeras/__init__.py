@@ -15,6 +15,8 @@ Modules, named by what they hold:
 - `aekeras.plots`: figures (reconstruction grids, filters, codes, curves).
 - `aekeras.datasets`: MNIST, Fashion-MNIST, Olivetti faces and face patches.
 - `aekeras.validation`: the argument checks every module shares.
+- `aekeras.course`: the lectures and assignments a wheel carries, and the
+  `aekeras-course get` command that copies them into a student's folder.
 
 `import aekeras` imports Keras, and so its backend, with TensorFlow's native
 start-up log lines filtered out (see `aekeras/_native_logs.py`).
@@ -27,6 +29,7 @@ with quiet_start_up():
 
 from aekeras import callbacks
 from aekeras import corruption
+from aekeras import course
 from aekeras import datasets
 from aekeras import layers
 from aekeras import metrics
@@ -57,6 +60,7 @@ from aekeras.version import __version__
 __all__ = [
     "callbacks",
     "corruption",
+    "course",
     "datasets",
     "layers",
     "metrics",

@@ -11,7 +11,8 @@ lecture; `--check` exits 1 when a notebook's metadata differs from the rules
 
 The rules, in order:
 - the title cell and every "## " section heading start a new slide;
-- the set-up cell (`aekeras.notebook.setup(...)`: run it before presenting),
+- the set-up cells (the launch cell, which calls `aekeras.notebook.setup(...)`,
+  and the settings cell, which reads `info["full_run"]`: run them before presenting),
   the run-time report, and check cells (assertions, `claim` calls) whose names no later cell uses,
   are skipped: they check the lecture, they are not part of the talk;
 - a cell that would overflow the screen together with the cells above it on
@@ -134,6 +135,7 @@ def slide_types(nb):
             later = [s for j, s in code_sources if j > i]
             if (
                 "aekeras.notebook.setup(" in source
+                or 'info["full_run"]' in source
                 or "aekeras.notebook.elapsed(" in source
                 or is_check(cell, later)
             ):
