@@ -1,6 +1,9 @@
 """Shared pytest configuration: backend report, seeds, test data and a save/load helper."""
 
 import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -45,3 +48,19 @@ def _random_images(n=64, shape=(28, 28, 1), seed=0):
 def random_images():
     """Makes float32 images in [0, 1], four prototypes plus noise: `random_images(n, shape, seed)`."""
     return _random_images
+
+
+@pytest.fixture
+def readme_example():
+    """The README's "Example" code (`.code`) and the check of what it prints and writes (`.check`)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Example", 1)[1]
+
+    def check(stdout, folder):
+        assert "'sparsity_strength': [0.1, 0.0]" in stdout, stdout
+        assert "per-image squared error:" in stdout
+        assert (folder / "ae.keras").exists()
+
+    return SimpleNamespace(
+        code=re.search(r"```python\n(.*?)```", section, re.S).group(1), check=check
+    )

@@ -117,3 +117,14 @@ def test_environments_of_the_tasks():
         cmd = [str(c) for c in tasks.test_command(Path("python"), backend)]
         assert all(str(lecture) in cmd for lecture in tasks.LECTURES) and "--nbval-lax" in cmd
         assert ("not tensorflow_only" in cmd) == (backend != "tensorflow")
+
+
+def test_every_requirement_is_a_range_with_an_upper_limit():
+    # Exact pins break where the runtime's packages move (Colab upgrades them); open ranges let a
+    # future major release break the course. Each bound is a range: a floor and an upper limit.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    loose = [r for r in requirements if "==" in r or "<" not in r or ">=" not in r]
+    assert not loose, f"requirements without a floor and an upper limit, or pinned: {loose}"
