@@ -6,6 +6,10 @@ import keras
 import numpy as np
 
 from aekeras import metrics
+from aekeras.corruption import Corruption
+from aekeras.layers import SparsityPenalty
+from aekeras.models import Autoencoder
+from aekeras.regularizers import KLSparsity
 from aekeras.validation import validate_batch_arg
 from aekeras.validation import validate_float_arg
 from aekeras.validation import validate_int_arg
@@ -83,15 +87,28 @@ def anneal(start, end, epochs, kind="cosine"):
 
 
 # ---------------------------------------------------------------- schedulers
+def _layers_of_type(model, layer_class):
+    """The layers of `model` that are instances of `layer_class`, at any depth."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, layer_class):
+            found.append(layer)
+        if isinstance(layer, keras.Model):
+            found.extend(_layers_of_type(layer, layer_class))
+    return found
+
+
 class _LevelScheduler(keras.callbacks.Callback):
     """Sets the `level` variable of some layers at the start of every epoch.
 
-    The layers are the model's `layers_property` (`sparsity_layers` or
-    `corruption_layers` of an `aekeras.models.Autoencoder`).
+    The layers are those of the autoencoder that are instances of
+    `layer_class`, at any depth; `how_to_add` says how to build a model
+    with one, for the error raised when there is none.
     """
 
-    layers_property = None
+    layer_class = None
     log_name = None
+    how_to_add = None
 
     def __init__(self, schedule, layer=None, verbose=0):
         super().__init__()
@@ -109,11 +126,18 @@ class _LevelScheduler(keras.callbacks.Callback):
 
     def _find_layers(self, model):
         """The layers of `model` to schedule: all of them, or the one named `layer`."""
-        candidates = getattr(model, self.layers_property, None)
-        if candidates is None:
+        if not isinstance(model, Autoencoder):
             raise ValueError(
-                f"{type(self).__name__} needs an aekeras autoencoder (a model with "
-                f"`{self.layers_property}`). Received: model={model!r}"
+                f"{type(self).__name__} needs an aekeras autoencoder (an "
+                "`aekeras.models.Autoencoder`, e.g. `aekeras.models.DenseAutoencoder`). "
+                f"Received: model={model!r}"
+            )
+        candidates = _layers_of_type(model, self.layer_class)
+        kind = f"`{self.layer_class.__module__}.{self.layer_class.__name__}`"
+        if not candidates:
+            raise ValueError(
+                f"The model has no {kind} layer to schedule. {self.how_to_add} "
+                f"Received: layer={self.layer!r}"
             )
         found = [
             layer
@@ -123,8 +147,8 @@ class _LevelScheduler(keras.callbacks.Callback):
         if not found:
             names = [layer.name for layer in candidates]
             raise ValueError(
-                f"The model has no layer to schedule among its `{self.layers_property}` "
-                f"{names}. Received: layer={self.layer!r}"
+                f"The model has no {kind} layer named {self.layer!r}; its {kind} "
+                f"layers are {names}. Received: layer={self.layer!r}"
             )
         return found
 
@@ -144,10 +168,14 @@ class _LevelScheduler(keras.callbacks.Callback):
 class SparsityScheduler(_LevelScheduler):
     """Sets the sparsity strength (λ or β) at the start of every epoch.
 
-    The strength is a backend variable of the model's `SparsityPenalty`
-    layer(s), so the new value takes effect in the next epoch's (compiled)
-    training steps. The value used in each epoch is recorded in the logs
-    under `"sparsity_strength"` (so in `History.history`).
+    The strength is a backend variable of the model's
+    `aekeras.layers.SparsityPenalty` layer(s) (found by type, at any depth),
+    so the new value takes effect in the next epoch's (compiled) training
+    steps. It is the regularizer's strength too: after training,
+    `layer.regularizer.strength`, the model's `get_config()` and a saved
+    `.keras` model hold the last scheduled value. The value used in each
+    epoch is recorded in the logs under `"sparsity_strength"` (so in
+    `History.history`).
 
     Args:
         schedule: Callable epoch (0-based) -> strength, e.g.
@@ -161,15 +189,20 @@ class SparsityScheduler(_LevelScheduler):
     >>> cb = aekeras.callbacks.SparsityScheduler(aekeras.callbacks.anneal(1e-3, 0.0, 10))
     """
 
-    layers_property = "sparsity_layers"
     log_name = "sparsity_strength"
+    how_to_add = (
+        "Build the autoencoder with a sparsity penalty, e.g. "
+        "`aekeras.models.DenseAutoencoder(..., sparsity=aekeras.regularizers.L1Sparsity(1e-3))`, "
+        "or put an `aekeras.layers.SparsityPenalty` layer after the activations to penalise."
+    )
+    layer_class = SparsityPenalty
 
 
 class NoiseScheduler(_LevelScheduler):
     """Sets the corruption level (σ or ν) at the start of every epoch.
 
     Works like `SparsityScheduler`, for the model's corruption layers
-    (`aekeras.corruption`). Recorded in the logs as `"noise_level"`.
+    (instances of `aekeras.corruption.Corruption`). Recorded in the logs as `"noise_level"`.
 
     Args:
         schedule: Callable epoch (0-based) -> noise level.
@@ -177,8 +210,12 @@ class NoiseScheduler(_LevelScheduler):
         verbose: If 1, print the value at each epoch.
     """
 
-    layers_property = "corruption_layers"
     log_name = "noise_level"
+    how_to_add = (
+        "Build the autoencoder with a corruption, e.g. "
+        "`aekeras.models.DenseAutoencoder(..., corruption=aekeras.corruption.MaskingNoise(0.3))`."
+    )
+    layer_class = Corruption
 
 
 # ---------------------------------------------------------------- monitor
@@ -198,7 +235,10 @@ class SparsityMonitor(keras.callbacks.Callback):
       every example of `x` (units that never fire).
 
     Per-unit mean activations ρ̂_j of the last epoch are kept in
-    `unit_activation_`.
+    `unit_activation_`, and the target ρ they are compared with in
+    `target_`: read from the `aekeras.regularizers.KLSparsity` of the
+    model's `SparsityPenalty` on the monitored activations (`None` when they
+    carry no KL penalty), so ρ is given once, to the regularizer.
 
     Args:
         x: Examples to monitor (a few hundred to a few thousand), NumPy array.
@@ -230,6 +270,7 @@ class SparsityMonitor(keras.callbacks.Callback):
         self.threshold = validate_float_arg(threshold, "threshold", min_value=0)
         self.prefix = prefix if prefix is not None else (f"{layer}_" if layer else "code_")
         self.batch_size = validate_int_arg(batch_size, "batch_size", min_value=1)
+        self.target_ = None
 
     def _make_probe(self, model):
         encoder = getattr(model, "encoder", None)
@@ -248,8 +289,18 @@ class SparsityMonitor(keras.callbacks.Callback):
             )
         return keras.Model(encoder.input, encoder.get_layer(self.layer).output)
 
+    def _target(self, model, probe):
+        """ρ of the KL penalty on the activations `probe` outputs, or `None`."""
+        monitored = probe.output
+        for layer in _layers_of_type(model, SparsityPenalty):
+            penalised = monitored is layer.input or monitored is layer.output
+            if penalised and isinstance(layer.regularizer, KLSparsity):
+                return layer.regularizer.target
+        return None
+
     def on_train_begin(self, logs=None):
         self._probe = self._make_probe(self.model)
+        self.target_ = self._target(self.model, self._probe)
         self.unit_activation_ = None
 
     def measure(self, model=None):
@@ -265,6 +316,7 @@ class SparsityMonitor(keras.callbacks.Callback):
         """
         if model is not None:
             probe = self._make_probe(model)
+            self.target_ = self._target(model, probe)
         elif getattr(self, "_probe", None) is not None:
             probe = self._probe
         else:

@@ -43,15 +43,21 @@ class ScheduledLayer(keras.layers.Layer):
 class SparsityPenalty(ScheduledLayer):
     """Identity layer that adds a sparsity penalty Ω(h) on its input to the loss.
 
-    The loss term is `level * regularizer.penalty(h)`, where `level` is a
-    non-trainable backend variable initialised to `regularizer.strength`.
-    `aekeras.callbacks.SparsityScheduler` changes it during training. The
-    penalty is added with `add_loss`, so its normalisation is the
-    regularizer's own (documented there) on every Keras version.
+    The loss term is `strength * regularizer.penalty(h)`, where the strength
+    is `level`, a non-trainable backend variable initialised to
+    `regularizer.strength`. The regularizer is bound to that variable, so it
+    is the only place the strength lives: `regularizer.strength`, the
+    layer's and the model's `get_config()` and a saved `.keras` model all
+    read its current value, which `aekeras.callbacks.SparsityScheduler`
+    changes during training. The penalty is added with `add_loss`, so its
+    normalisation is the regularizer's own (documented there) on every
+    Keras version.
 
     Args:
         regularizer: An `aekeras.regularizers.L1Sparsity` or `KLSparsity`
-            (or its config, or `"l1"` / `"kl"`).
+            (or its config, or `"l1"` / `"kl"`). An instance already used by
+            another `SparsityPenalty` is copied, so that each layer has a
+            strength of its own.
         **kwargs: Standard layer keyword arguments (`name`, ...).
 
     Call arguments:
@@ -74,15 +80,17 @@ class SparsityPenalty(ScheduledLayer):
         self.regularizer = regularizers_lib.get(regularizer)
         if self.regularizer is None:
             raise ValueError("`SparsityPenalty` needs a regularizer. Received: regularizer=None")
+        if self.regularizer.strength_variable is not None:  # another layer's: a copy of it
+            self.regularizer = type(self.regularizer).from_config(self.regularizer.get_config())
         self.add_level(self.regularizer.strength, "strength")
+        self.regularizer.bind_strength(self.level)
         self.built = True
 
     def validate_level(self, value):
         return validate_float_arg(value, "strength", min_value=0)
 
     def call(self, inputs, training=False):
-        penalty = self.regularizer.penalty(inputs)
-        self.add_loss(ops.cast(self.level, penalty.dtype) * penalty)
+        self.add_loss(self.regularizer(inputs))  # strength (the `level` variable) * penalty
         return inputs
 
     def compute_output_shape(self, input_shape):

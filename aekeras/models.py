@@ -306,7 +306,13 @@ class _BuiltAutoencoder(Autoencoder):
         config = super().get_config()
         for key in ("encoder", "decoder", "output_range"):  # rebuilt from the builder's arguments
             del config[key]
-        return {**config, **self._builder_config}
+        builder_config = dict(self._builder_config)
+        if builder_config.get("sparsity") is not None:
+            # The penalty layer's regularizer: its strength is the current (scheduled) one.
+            builder_config["sparsity"] = keras.saving.serialize_keras_object(
+                builder_config["sparsity"]
+            )
+        return {**config, **builder_config}
 
     @classmethod
     def from_config(cls, config):
@@ -399,7 +405,9 @@ class DenseAutoencoder(_BuiltAutoencoder):
             encoder_layers.append(layer)
             h = layer(h)
             if sparsity is not None and i == position:
-                h = SparsityPenalty(sparsity, name="sparsity")(h)
+                penalty = SparsityPenalty(sparsity, name="sparsity")
+                sparsity = penalty.regularizer  # bound to the layer's strength variable
+                h = penalty(h)
         encoder = keras.Model(inputs, h, name="encoder")
 
         codes = keras.Input((code_dim,), name="z")
@@ -426,7 +434,7 @@ class DenseAutoencoder(_BuiltAutoencoder):
             "activation": _serialize_activation(activation),
             "code_activation": _serialize_activation(code_activation),
             "tied_weights": bool(tied_weights),
-            "sparsity": keras.saving.serialize_keras_object(sparsity),
+            "sparsity": sparsity,  # serialised by get_config, with its current strength
             "sparsity_layer": sparsity_layer,
             "kernel_initializer": keras.initializers.serialize(kernel_initializer),
         }
@@ -519,7 +527,9 @@ class ConvAutoencoder(_BuiltAutoencoder):
             h = keras.layers.Flatten(name="flatten")(h)
             h = keras.layers.Dense(code_dim, activation=code_activation, name="code")(h)
         if sparsity is not None:
-            h = SparsityPenalty(sparsity, name="sparsity")(h)
+            penalty = SparsityPenalty(sparsity, name="sparsity")
+            sparsity = penalty.regularizer  # bound to the layer's strength variable
+            h = penalty(h)
         encoder = keras.Model(inputs, h, name="encoder")
 
         codes = keras.Input(tuple(encoder.output.shape[1:]), name="z")
@@ -554,7 +564,7 @@ class ConvAutoencoder(_BuiltAutoencoder):
             "code_dim": code_dim,
             "activation": _serialize_activation(activation),
             "code_activation": _serialize_activation(code_activation),
-            "sparsity": keras.saving.serialize_keras_object(sparsity),
+            "sparsity": sparsity,  # serialised by get_config, with its current strength
         }
         super().__init__(encoder, decoder, corruption, output_activation, builder_config, **kwargs)
 

@@ -16,19 +16,67 @@ class SparsityRegularizer(keras.regularizers.Regularizer):
     lets `aekeras.layers.SparsityPenalty` hold it in a backend variable, so
     that a callback can change it during training.
 
+    Once a `SparsityPenalty` layer uses the regularizer, that variable is the
+    one source of truth of the strength: the `strength` property,
+    `get_config()` (so a model's config and its saved `.keras` file) and the
+    loss all read its current value, and assigning `strength` assigns the
+    variable.
+
     Args:
         strength: Non-negative float, the weight of the penalty in the loss
             (λ for the L1 penalty, β for the KL penalty); 0 switches it off.
     """
 
     def __init__(self, strength):
-        self.strength = validate_float_arg(strength, "strength", min_value=0)
+        self._strength = validate_float_arg(strength, "strength", min_value=0)
+        self._strength_variable = None
+
+    @property
+    def strength(self):
+        """The current strength, a float (the variable's value once bound to a layer)."""
+        if self._strength_variable is not None:
+            return float(ops.convert_to_numpy(self._strength_variable))
+        return self._strength
+
+    @strength.setter
+    def strength(self, value):
+        value = validate_float_arg(value, "strength", min_value=0)
+        if self._strength_variable is not None:
+            self._strength_variable.assign(value)
+        else:
+            self._strength = value
+
+    @property
+    def strength_variable(self):
+        """The backend variable holding the strength, or `None` before a layer uses it."""
+        return self._strength_variable
+
+    def bind_strength(self, variable):
+        """Makes the scalar backend `variable` hold the strength from now on.
+
+        Called by `aekeras.layers.SparsityPenalty`; the variable must already
+        hold the current strength.
+
+        Raises:
+            ValueError: If the regularizer is already bound to another variable.
+        """
+        if self._strength_variable is not None and self._strength_variable is not variable:
+            raise ValueError(
+                "This regularizer's strength is already held by another layer's "
+                "variable; give each `SparsityPenalty` a regularizer of its own "
+                "(e.g. `type(reg).from_config(reg.get_config())`). "
+                f"Received: variable={variable.path!r}"
+            )
+        self._strength_variable = variable
 
     def penalty(self, h):
         raise NotImplementedError
 
     def __call__(self, h):
-        return self.strength * self.penalty(h)
+        penalty = self.penalty(h)
+        if self._strength_variable is not None:
+            return ops.cast(self._strength_variable, penalty.dtype) * penalty
+        return self._strength * penalty
 
     def get_config(self):
         return {"strength": self.strength}

@@ -104,7 +104,11 @@ def test_scheduler_rejects_out_of_range_values_and_missing_layers(x):
         ae.fit(
             x, epochs=1, verbose=0, callbacks=[callbacks.NoiseScheduler(callbacks.constant(1.5))]
         )
-    with pytest.raises(ValueError, match=r"among its `sparsity_layers` \[\]. Received: layer=None"):
+    no_penalty = (
+        r"no `aekeras.layers.SparsityPenalty` layer to schedule.*"
+        r"sparsity=aekeras.regularizers.L1Sparsity\(1e-3\).*Received: layer=None"
+    )
+    with pytest.raises(ValueError, match=no_penalty):
         ae.fit(
             x, epochs=1, verbose=0, callbacks=[callbacks.SparsityScheduler(callbacks.constant(0.1))]
         )
@@ -117,6 +121,76 @@ def test_scheduler_rejects_out_of_range_values_and_missing_layers(x):
         )
     with pytest.raises(ValueError, match="Received: schedule=0.1"):
         callbacks.SparsityScheduler(0.1)
+
+
+def test_scheduled_strength_is_the_one_saved_configured_and_reported(x, save_and_load):
+    reg = regularizers.KLSparsity(0.1, strength=5.0)
+    ae = _frozen(
+        models.DenseAutoencoder(
+            (8, 8, 1), [16], code_dim=4, code_activation="sigmoid", sparsity=reg
+        ),
+        False,
+    )
+    ae.fit(
+        x,
+        epochs=3,
+        batch_size=64,
+        verbose=0,
+        callbacks=[callbacks.SparsityScheduler(callbacks.anneal(5.0, 0.0, 4, kind="linear"))],
+    )
+    penalty = ae.sparsity_layers[0]
+    # One value, wherever it is read: the layer's variable, the regularizer, the configs.
+    assert penalty.get_level() == pytest.approx(2.5)
+    assert penalty.regularizer is reg and reg.strength == pytest.approx(2.5)
+    assert ae.get_config()["sparsity"]["config"] == {"strength": pytest.approx(2.5), "target": 0.1}
+    assert penalty.get_config()["regularizer"]["config"]["strength"] == pytest.approx(2.5)
+    loaded = save_and_load(ae)
+    loaded_penalty = loaded.sparsity_layers[0]
+    assert loaded_penalty.get_level() == pytest.approx(2.5)
+    assert loaded_penalty.regularizer.strength == pytest.approx(2.5)
+    assert loaded.get_config()["sparsity"]["config"]["strength"] == pytest.approx(2.5)
+    h = ae.encode(x)
+    loss = float(ae.evaluate(x, batch_size=64, verbose=0))
+    reconstruction = float(np.mean((ae.predict(x, verbose=0) - x) ** 2))
+    expected = reconstruction + float(regularizers.KLSparsity(0.1, 2.5)(h))
+    assert loss == pytest.approx(expected, rel=1e-4)
+    assert float(loaded.evaluate(x, batch_size=64, verbose=0)) == pytest.approx(loss, rel=1e-5)
+    # Setting the regularizer's strength sets the variable the loss reads.
+    reg.strength = 0.0
+    assert penalty.get_level() == 0.0
+    assert float(ae.evaluate(x, batch_size=64, verbose=0)) == pytest.approx(
+        reconstruction, rel=1e-4
+    )
+
+
+def test_monitor_reads_the_target_from_the_kl_regularizer(x):
+    kl = models.DenseAutoencoder(
+        (8, 8, 1),
+        [16],
+        code_dim=4,
+        code_activation="sigmoid",
+        sparsity=regularizers.KLSparsity(target=0.07),
+    )
+    kl.compile("adam", "mse")
+    monitor = callbacks.SparsityMonitor(x)
+    assert monitor.target_ is None
+    kl.fit(x, epochs=1, verbose=0, callbacks=[monitor])
+    assert monitor.target_ == 0.07
+    # The target belongs to the penalised activations: the code, not encoder_0.
+    hidden = callbacks.SparsityMonitor(x, layer="encoder_0")
+    hidden.measure(kl)
+    assert hidden.target_ is None
+    inner = models.DenseAutoencoder(
+        (8, 8, 1), [16], code_dim=4, sparsity=regularizers.KLSparsity(0.2), sparsity_layer=0
+    )
+    on_inner = callbacks.SparsityMonitor(x, layer="encoder_0")
+    on_inner.measure(inner)
+    assert on_inner.target_ == 0.2
+    # L1 has no target.
+    l1 = models.DenseAutoencoder((8, 8, 1), [16], code_dim=4, sparsity=regularizers.L1Sparsity(0.1))
+    plain = callbacks.SparsityMonitor(x)
+    plain.measure(l1)
+    assert plain.target_ is None
 
 
 def test_monitor_records_statistics_of_the_code_each_epoch(x):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from aekeras import datasets
-from aekeras.datasets import probe
+from aekeras.datasets import files
 from aekeras.datasets import tfds
 
 IDX_FILES = [
@@ -145,6 +145,26 @@ def test_data_home_default_and_override(monkeypatch, tmp_path):
     assert datasets.data_home() == tmp_path
 
 
+@pytest.fixture
+def installed(monkeypatch, tmp_path):
+    """As if aekeras were installed (not a checkout), with HOME and the current folder in tmp."""
+    site_packages = tmp_path / "site-packages"
+    (site_packages / "data").mkdir(parents=True)
+    (site_packages / "data" / "README.md").write_text("another package's data folder")
+    monkeypatch.setattr(files, "_CHECKOUT_ROOT", site_packages)
+    monkeypatch.delenv(datasets.DATA_HOME_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    return tmp_path
+
+
+def test_data_home_of_an_installed_package_is_in_the_user_home(installed, monkeypatch):
+    assert datasets.data_home() == installed / "user" / ".aekeras" / "data"
+    monkeypatch.setenv(datasets.DATA_HOME_ENV, "~/course-data")
+    assert datasets.data_home() == installed / "user" / "course-data"
+
+
 def test_raw_data_dir(monkeypatch, tmp_path):
     monkeypatch.delenv(datasets.RAW_DATA_ENV, raising=False)
     assert datasets.raw_data_dir() is None
@@ -168,14 +188,14 @@ def nothing_available(monkeypatch, tmp_path):
     monkeypatch.setenv(datasets.DATA_HOME_ENV, str(tmp_path / "home"))
     probed = []
 
-    def unreachable(url, timeout=probe.PROBE_TIMEOUT):
+    def unreachable(url, timeout=files.PROBE_TIMEOUT):
         probed.append(url)
         return False
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the loader went past the failed reachability check")
 
-    monkeypatch.setattr(probe, "host_reachable", unreachable)
+    monkeypatch.setattr(files, "host_reachable", unreachable)
     # Failing fast means: no download attempt, and no TensorFlow import.
     monkeypatch.setattr(keras.utils, "get_file", must_not_run)
     monkeypatch.setattr(tfds, "_import_tfds", must_not_run)
@@ -255,7 +275,7 @@ def hanging_connection(monkeypatch):
         returned.set()
         raise OSError("released")
 
-    monkeypatch.setattr(probe.socket, "create_connection", hang)
+    monkeypatch.setattr(files.socket, "create_connection", hang)
     joins = []
 
     class RecordingThread(threading.Thread):
@@ -263,14 +283,14 @@ def hanging_connection(monkeypatch):
             joins.append(timeout)
             super().join(timeout)
 
-    monkeypatch.setattr(probe.threading, "Thread", RecordingThread)
+    monkeypatch.setattr(files.threading, "Thread", RecordingThread)
     yield calls, joins, returned
     release.set()
 
 
 def test_probe_gives_up_on_a_hanging_host(no_proxy, hanging_connection):
     calls, joins, returned = hanging_connection
-    assert not probe.host_reachable("https://data.example.org/mnist/", timeout=0.2)
+    assert not files.host_reachable("https://data.example.org/mnist/", timeout=0.2)
     # The probe returned while the connection attempt still hangs: it does not
     # wait for it, only for its own bound, the timeout it passed to the socket
     # plus one second for name resolution.
@@ -282,13 +302,13 @@ def test_probe_gives_up_on_a_hanging_host(no_proxy, hanging_connection):
 def test_probe_connects_to_the_proxy(no_proxy, monkeypatch, hanging_connection):
     calls, _, _ = hanging_connection
     monkeypatch.setenv("http_proxy", "http://proxy.example.org:3128")
-    assert not probe.host_reachable("http://data.example.org/fashion/", timeout=0.1)
+    assert not files.host_reachable("http://data.example.org/fashion/", timeout=0.1)
     assert calls == [(("proxy.example.org", 3128), 0.1)]
 
 
 def test_probe_default_timeout_is_a_few_seconds(no_proxy, hanging_connection):
     calls, joins, _ = hanging_connection
-    probe.host_reachable("http://data.example.org/")
+    files.host_reachable("http://data.example.org/")
     assert calls[0][1] == datasets.PROBE_TIMEOUT <= 5
     assert joins == [datasets.PROBE_TIMEOUT + 1.0]
 
@@ -300,6 +320,6 @@ def test_probe_on_real_sockets(no_proxy):
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
-        assert probe.host_reachable(f"http://127.0.0.1:{port}/", timeout=5.0)
+        assert files.host_reachable(f"http://127.0.0.1:{port}/", timeout=5.0)
     # The port is closed now: refused at once.
-    assert not probe.host_reachable(f"http://127.0.0.1:{port}/", timeout=5.0)
+    assert not files.host_reachable(f"http://127.0.0.1:{port}/", timeout=5.0)

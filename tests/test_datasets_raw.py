@@ -24,9 +24,8 @@ import pytest
 
 import aekeras
 from aekeras import datasets
-from aekeras.datasets import idx
-from aekeras.datasets import raw
-from aekeras.datasets import sources
+from aekeras.datasets import files
+from aekeras.datasets import mnist
 from aekeras.datasets import tfds
 
 REPOSITORY = Path(aekeras.__file__).resolve().parents[1]
@@ -48,7 +47,7 @@ def copy_raw(raw_data, destination, name="mnist"):
     """Copies the four IDX files of `name` into `destination/name/`; returns that folder."""
     folder = destination / name
     folder.mkdir(parents=True)
-    for file_name in sources.DATASETS[name].files:
+    for file_name in files.DATASETS[name].files:
         shutil.copyfile(raw_data / name / file_name, folder / file_name)
     return folder
 
@@ -71,14 +70,25 @@ def truncate(path):
 # ---------------------------------------------------------------- checksums and URLs
 
 
-def test_checksums_match_data_sha256sums():
-    listed = {}
-    for line in (REPOSITORY / "data" / "SHA256SUMS").read_text().splitlines():
-        digest, name = line.split()
-        listed[name] = digest
-    for dataset in sources.DATASETS.values():
-        for file_name, (digest, _) in dataset.files.items():
-            assert listed[f"{dataset.name}/{file_name}"] == digest
+def test_data_sha256sums_is_generated_from_the_one_table():
+    # data/SHA256SUMS (for `sha256sum -c`) is derived from files.DATASETS, the
+    # table the loaders check against; regenerate it with files.sha256sums().
+    listed = (REPOSITORY / "data" / "SHA256SUMS").read_text()
+    assert listed == files.sha256sums()
+    names = {line.split()[1] for line in listed.splitlines()}
+    assert names == {
+        f"{dataset.folder}/{file_name}"
+        for dataset in files.DATASETS.values()
+        for file_name in dataset.files
+    }
+    assert "mnist/t10k-labels-idx1-ubyte.gz" in names and len(names) == 9
+
+
+def test_raw_data_folder_has_the_registered_files(raw_data):
+    for dataset in files.DATASETS.values():
+        for file_name, (digest, size) in dataset.files.items():
+            path = raw_data / dataset.folder / file_name
+            assert (files.sha256(path), path.stat().st_size) == (digest, size), path
 
 
 def test_urls_sizes_and_checksums_are_those_tfds_registers():
@@ -86,7 +96,7 @@ def test_urls_sizes_and_checksums_are_those_tfds_registers():
     if spec is None:
         pytest.skip("tensorflow-datasets is not installed")
     folder = Path(spec.submodule_search_locations[0]) / "url_checksums"
-    for dataset in sources.DATASETS.values():
+    for dataset in (files.MNIST, files.FASHION_MNIST):
         registered = {}
         for line in (folder / f"{dataset.name}.txt").read_text().splitlines():
             url, size, digest, _ = line.split("\t")
@@ -107,11 +117,11 @@ def test_read_idx_round_trips_uint8_and_big_endian_arrays(tmp_path):
     images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     header = [0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]
     path = write_idx(tmp_path / "a.gz", header, images.tobytes())
-    np.testing.assert_array_equal(idx.read_idx(path), images)
+    np.testing.assert_array_equal(mnist.read_idx(path), images)
     values = np.array([-7, 1 << 20], dtype=np.int32)
     header = [0, 0, 0x0C, 1, 0, 0, 0, 2]
     path = write_idx(tmp_path / "b.gz", header, values.astype(">i4").tobytes())
-    read = idx.read_idx(path)
+    read = mnist.read_idx(path)
     np.testing.assert_array_equal(read, values)
     assert read.dtype == np.int32 and read.dtype.isnative
 
@@ -129,7 +139,7 @@ def test_read_idx_round_trips_uint8_and_big_endian_arrays(tmp_path):
 def test_read_idx_rejects_invalid_files_naming_them(tmp_path, header, payload, reason):
     path = write_idx(tmp_path / "bad-idx1-ubyte.gz", header, payload)
     with pytest.raises(datasets.DatasetCorruptedError, match=rf"{re.escape(str(path))}.*{reason}"):
-        idx.read_idx(path)
+        mnist.read_idx(path)
 
 
 def test_read_idx_rejects_a_cut_gzip_stream(tmp_path):
@@ -137,7 +147,7 @@ def test_read_idx_rejects_a_cut_gzip_stream(tmp_path):
     truncate(path)
     message = rf"{re.escape(str(path))} is not a valid gzipped IDX"
     with pytest.raises(datasets.DatasetCorruptedError, match=message):
-        idx.read_idx(path)
+        mnist.read_idx(path)
 
 
 # ---------------------------------------------------------------- both paths agree
@@ -145,11 +155,11 @@ def test_read_idx_rejects_a_cut_gzip_stream(tmp_path):
 
 def test_raw_order_is_the_tfds_order():
     # TFDS sorts examples by the md5 of split name + index: a fixed permutation.
-    order = raw.tfds_order("test", 10000)
+    order = mnist.tfds_order("test", 10000)
     assert sorted(order.tolist()) == list(range(10000))
     assert not np.array_equal(order, np.arange(10000))
-    np.testing.assert_array_equal(order, raw.tfds_order("test", 10000))
-    assert not np.array_equal(raw.tfds_order("train", 10000), order)
+    np.testing.assert_array_equal(order, mnist.tfds_order("test", 10000))
+    assert not np.array_equal(mnist.tfds_order("train", 10000), order)
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
@@ -183,6 +193,22 @@ def test_raw_path_keeps_its_arrays_in_the_data_home(raw_data, tmp_path):
         np.testing.assert_array_equal(arrays["y_test"], y)
 
 
+def test_installed_package_prepares_into_the_user_home_not_the_current_folder(
+    raw_data, tmp_path, monkeypatch
+):
+    site_packages = tmp_path / "site-packages"
+    site_packages.mkdir()
+    monkeypatch.setattr(files, "_CHECKOUT_ROOT", site_packages)  # not a source checkout
+    monkeypatch.delenv(datasets.DATA_HOME_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    x, _ = datasets.load_mnist("test", n=10, source="raw", raw_dir=raw_data)
+    assert x.shape == (10, 28, 28, 1)
+    assert files_under(tmp_path / "user") == [".aekeras/data/arrays/mnist.npz"]
+    assert files_under(tmp_path / "cwd") == [] and files_under(site_packages) == []
+
+
 def test_auto_source_falls_back_to_raw_when_tfds_cannot_be_imported(
     raw_data, tmp_path, monkeypatch
 ):
@@ -208,8 +234,8 @@ def test_damaged_raw_file_is_named_and_nothing_is_prepared(raw_data, tmp_path, d
     folder = copy_raw(raw_data, tmp_path / "raw")
     damage(folder / file_name)
     home = tmp_path / "home"
-    expected, size = sources.MNIST.files[file_name]
-    received = raw.sha256(folder / file_name)
+    expected, size = files.MNIST.files[file_name]
+    received = files.sha256(folder / file_name)
     with pytest.raises(datasets.DatasetCorruptedError) as info:
         datasets.load_mnist("test", source="raw", data_dir=home, raw_dir=tmp_path / "raw")
     message = str(info.value)
@@ -227,11 +253,11 @@ def test_invalid_idx_file_with_a_registered_checksum_is_named(raw_data, tmp_path
     # A labels file announcing one label too few, registered as if it were official.
     folder = copy_raw(raw_data, tmp_path / "raw")
     path = folder / "t10k-labels-idx1-ubyte.gz"
-    labels = idx.read_idx(path)
+    labels = mnist.read_idx(path)
     write_idx(path, [0, 0, 0x08, 1, *(9999).to_bytes(4, "big")], labels[:9999].tobytes())
-    files = dict(sources.MNIST.files)
-    files[path.name] = (raw.sha256(path), path.stat().st_size)
-    monkeypatch.setitem(sources.DATASETS, "mnist", dataclasses.replace(sources.MNIST, files=files))
+    registered = dict(files.MNIST.files)
+    registered[path.name] = (files.sha256(path), path.stat().st_size)
+    monkeypatch.setitem(files.DATASETS, "mnist", dataclasses.replace(files.MNIST, files=registered))
     home = tmp_path / "home"
     message = rf"{re.escape(str(path))} holds .*\(9999,\).*\(10000,\)"
     with pytest.raises(datasets.DatasetCorruptedError, match=message):
@@ -246,7 +272,7 @@ def test_interrupted_write_leaves_no_partial_file(raw_data, tmp_path, monkeypatc
         real_savez(file, x=arrays["x_test"])  # part of the data is written
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(raw.np, "savez", savez_then_fail)
+    monkeypatch.setattr(mnist.np, "savez", savez_then_fail)
     home = tmp_path / "home"
     with pytest.raises(OSError, match="No space left"):
         datasets.load_mnist("test", source="raw", data_dir=home, raw_dir=raw_data)
@@ -301,12 +327,12 @@ def served_mnist(raw_data, server, monkeypatch, tmp_path):
     """MNIST served locally (its URL pointed there), and no raw-data folder."""
     folder, url, requested = server
     copy_raw(raw_data, folder)
-    monkeypatch.setitem(sources.DATASETS, "mnist", dataclasses.replace(sources.MNIST, url=url))
+    monkeypatch.setitem(files.DATASETS, "mnist", dataclasses.replace(files.MNIST, url=url))
     monkeypatch.delenv(datasets.RAW_DATA_ENV, raising=False)
     return folder / "mnist", url, requested
 
 
-def test_download_with_keras_get_file(served_mnist, raw_data, tmp_path, monkeypatch):
+def test_download_with_keras_get_file(served_mnist, raw_data, tmp_path, monkeypatch, capsys):
     _, url, requested = served_mnist
     calls = []
     real_get_file = keras.utils.get_file
@@ -318,12 +344,16 @@ def test_download_with_keras_get_file(served_mnist, raw_data, tmp_path, monkeypa
     monkeypatch.setattr(keras.utils, "get_file", get_file)
     home = tmp_path / "home"
     x, y = datasets.load_mnist("test", source="raw", data_dir=home)
-    assert sorted(requested) == sorted(f"/mnist/{f}" for f in sources.MNIST.files)
+    assert sorted(requested) == sorted(f"/mnist/{f}" for f in files.MNIST.files)
     assert {(c["origin"], c["file_hash"]) for c in calls} == {
-        (url + f, digest) for f, (digest, _) in sources.MNIST.files.items()
+        (url + f, digest) for f, (digest, _) in files.MNIST.files.items()
     }
     # The downloads were scratch space: only the arrays remain.
     assert files_under(home) == ["arrays/mnist.npz"]
+    # get_file says what it downloads and shows a progress bar (a Keras Progbar).
+    shown = capsys.readouterr().out
+    assert all(f"Downloading data from {url}{f}" in shown for f in files.MNIST.files)
+    assert "9912422/9912422" in shown  # the bar of the 9.9 MB file, complete
     x_local, y_local = datasets.load_mnist(
         "test", source="raw", data_dir=tmp_path / "other", raw_dir=raw_data
     )
@@ -334,8 +364,8 @@ def test_download_with_keras_get_file(served_mnist, raw_data, tmp_path, monkeypa
 def test_damaged_download_is_named_and_nothing_is_prepared(served_mnist, tmp_path):
     folder, url, _ = served_mnist
     flip_bytes(folder / "train-images-idx3-ubyte.gz")
-    received = raw.sha256(folder / "train-images-idx3-ubyte.gz")
-    expected, size = sources.MNIST.files["train-images-idx3-ubyte.gz"]
+    received = files.sha256(folder / "train-images-idx3-ubyte.gz")
+    expected, size = files.MNIST.files["train-images-idx3-ubyte.gz"]
     home = tmp_path / "home"
     with pytest.raises(datasets.DatasetCorruptedError) as info:
         datasets.load_mnist("test", source="raw", data_dir=home)

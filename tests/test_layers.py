@@ -54,6 +54,26 @@ def test_penalty_is_identity_and_level_is_the_strength():
         layer.set_level(float("nan"))
 
 
+def test_penalty_layer_and_regularizer_share_one_strength():
+    reg = regularizers.L1Sparsity(0.3)
+    layer = layers.SparsityPenalty(reg)
+    assert layer.regularizer is reg and reg.strength_variable is layer.level
+    layer.set_level(0.1)
+    assert reg.strength == pytest.approx(0.1)
+    assert layer.get_config()["regularizer"]["config"] == {"strength": pytest.approx(0.1)}
+    reg.strength = 0.2
+    assert layer.get_level() == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="Received: strength=-1"):
+        reg.strength = -1
+    # A second layer given the same regularizer gets a copy: strengths of their own.
+    other = layers.SparsityPenalty(reg)
+    assert other.regularizer is not reg and other.get_level() == pytest.approx(0.2)
+    other.set_level(0.5)
+    assert reg.strength == pytest.approx(0.2) and other.regularizer.strength == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="already held by another layer's variable"):
+        reg.bind_strength(other.level)
+
+
 def test_penalty_layer_requires_regularizer():
     with pytest.raises(ValueError, match="Received: regularizer=None"):
         layers.SparsityPenalty(None)

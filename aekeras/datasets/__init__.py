@@ -6,28 +6,29 @@ Modules, named by what they hold:
 
 - `mnist`: `load_mnist`, `load_fashion_mnist`, which read the official IDX
   files through one of two paths returning identical arrays:
-  `tfds` (tensorflow-datasets, optional) and `raw` (NumPy only; the files
-  verified against their sha256 and parsed by `idx`). `sources` lists the
-  files, checksums and URLs.
+  `source="tfds"` (tensorflow-datasets, optional, in `tfds`) and
+  `source="raw"` (NumPy only, in `mnist` itself).
 - `olivetti`: `load_olivetti`, through scikit-learn.
 - `face_patches`: `load_face_patches` and its result, `FacePatches`.
-- `home`: where data is stored (`data_home`) and found (`raw_data_dir`);
-  `probe`: the bounded reachability check behind failing fast;
-  `errors`: `DatasetNotFoundError`, `DatasetCorruptedError`.
+- `files`: the raw files, in one table (`files.DATASETS`: names, sha256,
+  sizes, URLs; `data/SHA256SUMS` is generated from it), where data is stored
+  (`data_home`) and found (`raw_data_dir`), the bounded reachability check
+  behind failing fast, and verified downloads.
+- `errors`: `DatasetNotFoundError`, `DatasetCorruptedError`.
 """
 
 from aekeras.datasets.errors import DatasetCorruptedError
 from aekeras.datasets.errors import DatasetNotFoundError
 from aekeras.datasets.face_patches import FacePatches
 from aekeras.datasets.face_patches import load_face_patches
-from aekeras.datasets.home import DATA_HOME_ENV
-from aekeras.datasets.home import RAW_DATA_ENV
-from aekeras.datasets.home import data_home
-from aekeras.datasets.home import raw_data_dir
+from aekeras.datasets.files import DATA_HOME_ENV
+from aekeras.datasets.files import PROBE_TIMEOUT
+from aekeras.datasets.files import RAW_DATA_ENV
+from aekeras.datasets.files import data_home
+from aekeras.datasets.files import raw_data_dir
 from aekeras.datasets.mnist import load_fashion_mnist
 from aekeras.datasets.mnist import load_mnist
 from aekeras.datasets.olivetti import load_olivetti
-from aekeras.datasets.probe import PROBE_TIMEOUT
 
 __all__ = [
     "DATA_HOME_ENV",

@@ -1,12 +1,36 @@
-"""The MNIST family: `load_mnist` and `load_fashion_mnist`."""
+"""The MNIST family: `load_mnist` and `load_fashion_mnist`.
+
+A reader following a loader meets three modules: this one (arguments,
+caches, standardisation, and the NumPy path `source="raw"`), `files` (the
+raw files: checksums, URLs, where they are, downloads) and, for
+`source="tfds"`, `tfds` (tensorflow-datasets).
+
+The raw path reads the four official IDX files that `files.fetch` returns
+verified, parses them with NumPy (`read_idx`) and saves the arrays of both
+splits once to `<data home>/arrays/<name>.npz`, written to a temporary file
+first and then renamed, so a failure leaves nothing half-prepared. The
+examples are put in the order in which tensorflow-datasets stores them
+(sorted by the md5 of the split name followed by the example's index, see
+`tensorflow_datasets/core/hashing.py`), so both paths return the same arrays
+and `n=` selects the same examples.
+"""
+
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import zlib
 
 import numpy as np
 
 from aekeras.datasets import _checks
-from aekeras.datasets import home
-from aekeras.datasets import raw
-from aekeras.datasets import sources
+from aekeras.datasets import files
 from aekeras.datasets import tfds
+from aekeras.datasets.errors import DatasetCorruptedError
+
+NUM_EXAMPLES = {"train": 60000, "test": 10000}
+_IMAGE_SIDE = 28
 
 # In-process caches of the uint8 arrays and the train statistics, so that a
 # notebook calling a loader twice does not read the files again. Loaders
@@ -15,9 +39,15 @@ _CACHE = {}
 _STATS_CACHE = {}
 
 
+def split_files(split):
+    """The `(images, labels)` IDX file names of `split`."""
+    prefix = "train" if split == "train" else "t10k"
+    return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
+
+
 def _read(dataset, split, data_dir, raw_dir, source):
     """Returns the cached read-only uint8 images (N, 28, 28, 1) and int64 labels of a split."""
-    home_dir = home.resolve_home(data_dir)
+    home_dir = files.resolve_home(data_dir)
     if source is None:
         source = "tfds" if tfds.available() else "raw"
         fallback = True
@@ -26,8 +56,10 @@ def _read(dataset, split, data_dir, raw_dir, source):
     key = (source, dataset.name, split, str(home_dir))
     if key not in _CACHE:
         try:
-            reader = tfds.read_split if source == "tfds" else raw.read_split
-            images, labels = reader(dataset, split, home_dir, raw_dir)
+            if source == "tfds":
+                images, labels = tfds.read_split(dataset, split, home_dir, raw_dir)
+            else:
+                images, labels = _read_raw_split(dataset, split, home_dir, raw_dir)
         except tfds.TfdsUnavailableError:
             if not fallback:
                 raise
@@ -39,9 +71,150 @@ def _read(dataset, split, data_dir, raw_dir, source):
     return _CACHE[key]
 
 
+# ---------------------------------------------------------------- the raw path
+
+
+def arrays_path(dataset, home_dir):
+    """Where the arrays prepared from the raw files of `dataset` are stored."""
+    return home_dir / "arrays" / f"{dataset.name}.npz"
+
+
+def _read_raw_split(dataset, split, home_dir, raw_dir):
+    """Returns uint8 images `(N, 28, 28, 1)` and int64 labels `(N,)` of one split."""
+    target = arrays_path(dataset, home_dir)
+    if not target.is_file():
+        _prepare_arrays(dataset, home_dir, raw_dir)
+    with np.load(target) as arrays:
+        return arrays[f"x_{split}"], arrays[f"y_{split}"]
+
+
+def _prepare_arrays(dataset, home_dir, raw_dir):
+    """Parses the verified raw files of `dataset`; saves the arrays of both splits."""
+    target = arrays_path(dataset, home_dir)
+    # Downloads go to a folder of their own, removed afterwards (the arrays
+    # are the cache); MNIST and Fashion-MNIST share their file names.
+    scratch = home_dir / "downloads" / dataset.name
+    try:
+        paths = files.fetch(dataset, target, raw_dir, scratch)
+        arrays = {}
+        for split in _checks.SPLITS:
+            arrays[f"x_{split}"], arrays[f"y_{split}"] = _parse_split(split, paths)
+        _save_atomically(target, arrays)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+            try:
+                scratch.parent.rmdir()  # "downloads", when nothing else uses it
+            except OSError:
+                pass
+
+
+def _parse_split(split, paths):
+    n = NUM_EXAMPLES[split]
+    images_file, labels_file = split_files(split)
+    images = read_idx(paths[images_file])
+    labels = read_idx(paths[labels_file])
+    for file_name, array, shape in (
+        (images_file, images, (n, _IMAGE_SIDE, _IMAGE_SIDE)),
+        (labels_file, labels, (n,)),
+    ):
+        if array.shape != shape or array.dtype != np.uint8:
+            raise DatasetCorruptedError(
+                f"{paths[file_name]} holds a {array.dtype} array of shape "
+                f"{array.shape}, expected uint8 of shape {shape}."
+            )
+    order = tfds_order(split, n)
+    return images[order][..., None], labels[order].astype(np.int64)
+
+
+def tfds_order(split, n):
+    """The order in which tensorflow-datasets stores the `n` examples of `split`."""
+    salt = hashlib.md5(split.encode("utf-8"))
+
+    def key(index):
+        md5 = salt.copy()
+        md5.update(str(index).encode("utf-8"))
+        return md5.digest()  # bytes compare like TFDS's 128-bit integers
+
+    return np.array(sorted(range(n), key=key), dtype=np.int64)
+
+
+def _save_atomically(target, arrays):
+    """Writes `arrays` to the .npz `target` through a temporary file in the same folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.stem}-", suffix=".npz.tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+# The element type codes of the IDX format.
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path):
+    """Returns the array stored in the gzipped IDX file `path`.
+
+    An IDX file (the format of MNIST and Fashion-MNIST) is a header, then the
+    array in C order, big-endian: two zero bytes, one byte for the element
+    type, one byte for the number of dimensions `d`, then `d` unsigned 32-bit
+    sizes.
+
+    Raises:
+        DatasetCorruptedError: Naming the file, when it is not a valid
+            gzip stream or not a valid IDX array (bad magic number, unknown
+            element type, or a size that does not match the header).
+    """
+
+    def corrupted(reason):
+        return DatasetCorruptedError(f"{path} is not a valid gzipped IDX file: {reason}.")
+
+    try:
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise corrupted(f"{type(error).__name__}: {error}") from error
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise corrupted(f"bad magic number {data[:4].hex() or 'none'}")
+    if data[2] not in _IDX_DTYPES:
+        raise corrupted(f"unknown element type 0x{data[2]:02x}")
+    dtype, ndim = _IDX_DTYPES[data[2]], data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise corrupted(f"the header of {ndim} dimensions is cut short")
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        raise corrupted(
+            f"the header announces shape {shape} of {dtype} ({expected} bytes in "
+            f"all), the file holds {len(data)} bytes"
+        )
+    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder("="))
+
+
+# ---------------------------------------------------------------- the loaders
+
+
 def _train_statistics(dataset, data_dir, raw_dir, source):
     """Per-pixel train mean (in [0, 1] units) and the scale sqrt(mean per-pixel variance)."""
-    key = (source, dataset.name, str(home.resolve_home(data_dir)))
+    key = (source, dataset.name, str(files.resolve_home(data_dir)))
     if key not in _STATS_CACHE:
         images, _ = _read(dataset, "train", data_dir, raw_dir, source)
         total = np.zeros(images.shape[1:])
@@ -57,11 +230,11 @@ def _train_statistics(dataset, data_dir, raw_dir, source):
 
 
 def _load(name, split, standardize, flatten, n, data_dir, raw_dir, source):
-    dataset = sources.DATASETS[name]
+    dataset = files.DATASETS[name]
     _checks.check_split(split)
     _checks.check_source(source)
     if n is not None:
-        _checks.check_count(n, "n", maximum=dataset.num_examples[split])
+        _checks.check_count(n, "n", maximum=NUM_EXAMPLES[split])
     images, labels = _read(dataset, split, data_dir, raw_dir, source)
     if n is not None:
         images, labels = images[:n], labels[:n]

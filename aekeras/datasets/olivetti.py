@@ -2,12 +2,10 @@
 
 import numpy as np
 
-from aekeras.datasets import home
-from aekeras.datasets import probe
+from aekeras.datasets import files
 from aekeras.datasets.errors import DatasetNotFoundError
 
-_OLIVETTI_FILE = "olivetti_py3.pkz"
-_OLIVETTI_URL = "https://ndownloader.figshare.com/files/5976027"
+_OLIVETTI_FILE = next(iter(files.OLIVETTI.files))  # "olivetti_py3.pkz"
 
 # In-process cache of the arrays; the loader returns copies.
 _CACHE = {}
@@ -15,28 +13,23 @@ _CACHE = {}
 
 def read_olivetti(data_dir, raw_dir):
     """Returns the cached Olivetti images (400, 64, 64) float32 and person ids (400,)."""
-    cache_dir = home.resolve_home(data_dir) / "scikit_learn_data"
+    dataset = files.DATASETS["olivetti"]
+    cache_dir = files.resolve_home(data_dir) / "scikit_learn_data"
     key = str(cache_dir)
     if key in _CACHE:
         return _CACHE[key]
     if (cache_dir / _OLIVETTI_FILE).is_file():
         sklearn_home, download = cache_dir, False
     else:
-        raw = home.resolve_raw(raw_dir)
-        raw_home = raw / "scikit_learn_data" if raw is not None else None
+        raw = files.resolve_raw(raw_dir)
+        raw_home = raw / dataset.folder if raw is not None else None
         if raw_home is not None and (raw_home / _OLIVETTI_FILE).is_file():
             sklearn_home, download = raw_home, False
-        elif probe.host_reachable(_OLIVETTI_URL):
+        elif files.host_reachable(dataset.url):
             cache_dir.mkdir(parents=True, exist_ok=True)
             sklearn_home, download = cache_dir, True
         else:
-            message = home.not_found_message(
-                "The Olivetti faces dataset",
-                "scikit_learn_data",
-                (_OLIVETTI_FILE,),
-                cache_dir,
-                _OLIVETTI_URL,
-            )
+            message = files.not_found_message(dataset, cache_dir)
             if raw_home is not None:
                 message += f" Missing from {raw_home}: {_OLIVETTI_FILE}."
             raise DatasetNotFoundError(message)

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 
-from aekeras.datasets import raw
+from aekeras.datasets import files
 
 
 class TfdsUnavailableError(ImportError):
@@ -49,7 +49,7 @@ def read_split(dataset, split, home_dir, raw_dir):
     raw_files = None
     if not any((tfds_dir / dataset.name).glob("*/dataset_info.json")):
         # Surely not prepared: decide before the seconds-long TensorFlow import.
-        raw_files = raw.locate(dataset, tfds_dir, raw_dir)
+        raw_files = files.locate(dataset, tfds_dir, raw_dir)
 
     tfds = _import_tfds()
     with _quiet_tfds(tfds):
@@ -57,7 +57,7 @@ def read_split(dataset, split, home_dir, raw_dir):
     load_kwargs = {}
     scratch = None
     if not prepared:
-        folder, missing = raw_files or raw.locate(dataset, tfds_dir, raw_dir)
+        folder, missing = raw_files or files.locate(dataset, tfds_dir, raw_dir)
         # A download folder of its own: TFDS names extracted files after the
         # archive only, and MNIST and Fashion-MNIST share their file names, so
         # in a shared folder one dataset would be prepared from the other's
