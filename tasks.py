@@ -35,11 +35,13 @@ import sys
 import time
 from pathlib import Path
 
+# Standard library only, like this script: the folders the tools read and write.
+from aekeras_tools.paths import BUILD
+from aekeras_tools.paths import LECTURES
+from aekeras_tools.paths import ROOT
+from aekeras_tools.paths import TEST_RESULTS as RESULTS
+
 MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python; tests/test_packaging.py keeps them equal
-ROOT = Path(__file__).resolve().parent
-LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
-BUILD = ROOT / "build" / "course"
-RESULTS = ROOT / "build" / "test-results"
 BACKENDS = ("tensorflow", "jax", "torch")
 # Which environment serves which backend, and the extras it installs.
 ENVIRONMENTS = {
@@ -136,7 +138,7 @@ def lectures(python, backend):
     if not LECTURES:
         sys.exit("No lectures found under course/.")
     env = dict(os.environ, KERAS_BACKEND=backend)
-    return run([python, ROOT / "course" / "build.py", "--output", BUILD, *LECTURES], env=env)
+    return run([python, "-m", "aekeras_tools.site", "--output", BUILD, *LECTURES], env=env)
 
 
 def report_tensorflow_absent(python):
@@ -161,7 +163,7 @@ def test_command(python, backend):
     if backend != "tensorflow":
         # Notebook-kernel checks of the nbgrader assignments and benchmarks run once, on TensorFlow.
         cmd += ["-m", "not tensorflow_only"]
-    # Per-test times (lecture cells included) for benchmarks/lecture_times.py --junit.
+    # Per-test times (lecture cells included) for `python -m aekeras_tools.lecture_times --junit`.
     return [
         *cmd,
         *LECTURES,

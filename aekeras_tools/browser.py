@@ -1,8 +1,8 @@
 """Headless Chromium driven over the DevTools protocol: what a page loads, shows and reports.
 
-Usage: python course/browser.py build/course   # checks every page of a rendered course
+Usage: python -m aekeras_tools.browser build/course   # checks every page of a rendered course
 
-Used by the site tests and by `check_jupyterlab.py`. It needs a Chromium
+Used by the site tests and by `aekeras_tools.jupyterlab`. It needs a Chromium
 binary (Debian: `apt-get install chromium`; or set `CHROMIUM=/path/to/it`)
 and the `websocket-client` package (installed with JupyterLab).
 
@@ -342,7 +342,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("folder", type=Path, help="a folder written by course/build.py")
+    parser.add_argument("folder", type=Path, help="a folder written by aekeras_tools.site")
     args = parser.parse_args(argv)
     problems, notes = check_folder(args.folder)
     for line in notes:
