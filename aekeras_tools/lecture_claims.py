@@ -29,6 +29,7 @@ import nbformat
 from aekeras.notebook import CLAIM_MIMETYPE
 from aekeras_tools.paths import COURSE
 from aekeras_tools.paths import EXECUTED
+from aekeras_tools.paths import LECTURES
 from aekeras_tools.results import machine
 from aekeras_tools.results import table
 from aekeras_tools.results import write_result
@@ -138,7 +139,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     folder = COURSE if args.execute else EXECUTED
-    paths = [Path(p) for p in args.notebooks] or sorted(folder.glob("0*.ipynb"))
+    default = [folder / lecture.name for lecture in LECTURES]
+    paths = [Path(p) for p in args.notebooks] or [p for p in default if p.is_file()]
     if not paths:
         parser.error(
             f"No notebooks in {folder}: run `python3 tasks.py lectures` first, or pass "

@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from aekeras_tools.paths import COURSE
+from aekeras_tools.paths import LECTURES
 from aekeras_tools.paths import ROOT
 from aekeras_tools.results import table
 from aekeras_tools.results import write_result
@@ -103,7 +103,7 @@ def main():
     parser.add_argument(
         "--name", default="lecture_times", help="result file: benchmarks/results/<name>.md"
     )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: course/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lecture")
     args = parser.parse_args()
     if args.junit is not None:
         for junit in args.junit:
@@ -114,7 +114,7 @@ def main():
             "reports " + ", ".join(map(str, args.junit)),
         )
     else:
-        notebooks = args.notebooks or sorted(COURSE.glob("*.ipynb"))
+        notebooks = args.notebooks or LECTURES
         junit = Path(tempfile.mkdtemp()) / "nbval.xml"
         run_nbval(junit, notebooks)
         reports, source = {"tensorflow": junit}, "nbval run of this script"

@@ -17,6 +17,7 @@ from aekeras_tools import hinton2006
 from aekeras_tools import lecture_claims
 from aekeras_tools import lecture_times
 from aekeras_tools import results as common
+from aekeras_tools.paths import LECTURES
 from aekeras_tools.paths import ROOT
 
 
@@ -422,9 +423,8 @@ def test_claims_table_lists_every_claim_the_lectures_make():
     name = "lecture_claims"
     text = (ROOT / "benchmarks" / "results" / f"{name}.md").read_text()
     claims = text.split("Each claim")[1]
-    lectures = sorted((ROOT / "course").glob("0*.ipynb"))
-    assert len(lectures) == 3
-    for path in lectures:
+    assert len(LECTURES) == 3
+    for path in LECTURES:
         descriptions = _claim_descriptions(path)
         assert descriptions, f"{path.name} asserts nothing through aekeras.notebook.claim"
         missing = [d for d in descriptions if f"| {d.replace('|', chr(92) + '|')} " not in claims]
@@ -436,5 +436,5 @@ def test_claims_table_lists_every_claim_the_lectures_make():
 def test_full_run_record_covers_the_three_lectures_in_full_settings():
     text = (ROOT / "benchmarks" / "results" / "lectures_full_run.md").read_text()
     summary = _rows(text.split("Each claim")[0])
-    assert [row[0] for row in summary] == [p.stem for p in sorted(ROOT.glob("course/0*.ipynb"))]
+    assert [row[0] for row in summary] == [p.stem for p in LECTURES]
     assert {row[2] for row in summary} == {"full"}
