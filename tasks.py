@@ -1,9 +1,17 @@
-"""Project tasks: set up the environment, build the course, run the tests.
+"""Project tasks: set up the environment, build the course, run the tests, lint.
 
 Usage (Python >= 3.11, standard library only):
 
-    python3 tasks.py lectures   # execute the lectures, write HTML to build/course/
+    python3 tasks.py lectures   # slide metadata, execute the lectures, HTML to build/course/,
+                                # then the claims table (benchmarks/results/lecture_claims.md)
+    python3 tasks.py site       # slide metadata and HTML of the lectures as they are (no run)
     python3 tasks.py test       # the complete test suite (what CI runs)
+    python3 tasks.py test --backend tensorflow -- -k slides -x
+                                # arguments after `--` go to pytest; paths among them
+                                # (tests/test_site.py, tests/test_x.py::test_y) replace the
+                                # suite's own (tests, aekeras, the lectures)
+    python3 tasks.py lint       # ruff check and ruff format --check (tests/test_style.py)
+    python3 tasks.py lint --fix # let ruff fix what it can and format the files
     python3 tasks.py setup      # only create/update the environment
 
 Options:
@@ -18,12 +26,16 @@ Options:
         Use the Python running this script, as it is, instead of a virtual
         environment made here: for conda (environment.yml) and for machines
         where you installed the accelerator builds of JAX or PyTorch yourself.
+    --fix
+        `lint`: apply ruff's fixes and formatting instead of only checking.
 
 Environment variables:
     AEKERAS_RAW_DATA        folder with offline dataset copies (see data/README.md);
                             not needed with internet access.
     AEKERAS_VENV            the complete environment (default ./.venv).
     AEKERAS_VENV_NO_TF      the environment without TensorFlow (default ./.venv-no-tf).
+    AEKERAS_FULL_RUN=1      `lectures`: the paper-scale settings (claims table
+                            benchmarks/results/lectures_full_run.md).
 """
 
 import argparse
@@ -35,11 +47,13 @@ import sys
 import time
 from pathlib import Path
 
+# Standard library only, like this script: the folders the tools read and write.
+from aekeras_tools.paths import BUILD
+from aekeras_tools.paths import LECTURES
+from aekeras_tools.paths import ROOT
+from aekeras_tools.paths import TEST_RESULTS as RESULTS
+
 MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python; tests/test_packaging.py keeps them equal
-ROOT = Path(__file__).resolve().parent
-LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
-BUILD = ROOT / "build" / "course"
-RESULTS = ROOT / "build" / "test-results"
 BACKENDS = ("tensorflow", "jax", "torch")
 # Which environment serves which backend, and the extras it installs.
 ENVIRONMENTS = {
@@ -132,11 +146,24 @@ def install_kernel(venv, python):
 
 
 def lectures(python, backend):
-    """Executes every lecture and writes HTML pages and an index under build/course/."""
+    """Slide metadata, then every lecture executed and rendered under build/course/, then the
+    claims table (aekeras_tools.lectures)."""
     if not LECTURES:
         sys.exit("No lectures found under course/.")
     env = dict(os.environ, KERAS_BACKEND=backend)
-    return run([python, ROOT / "course" / "build.py", "--output", BUILD, *LECTURES], env=env)
+    return run([python, "-m", "aekeras_tools.lectures", "--output", BUILD, *LECTURES], env=env)
+
+
+def site(python):
+    """Slide metadata, then the lectures rendered as they are (not executed) under build/course/."""
+    return run([python, "-m", "aekeras_tools.lectures", "--no-execute", "--output", BUILD])
+
+
+def lint(python, fix=False):
+    """ruff check and ruff format over the project (with `fix`: ruff's fixes and formatting)."""
+    check = run([python, "-m", "ruff", "check", *(["--fix"] if fix else []), "."])
+    form = run([python, "-m", "ruff", "format", *([] if fix else ["--check"]), "."])
+    return max(check, form)
 
 
 def report_tensorflow_absent(python):
@@ -155,23 +182,31 @@ def report_tensorflow_absent(python):
     return True
 
 
-def test_command(python, backend):
-    """The pytest command for one backend: library tests, docstring examples and the lectures under nbval."""
-    cmd = [python, "-m", "pytest", "tests", "aekeras", "--doctest-modules"]
+def pytest_targets(extra):
+    """The paths among pytest's `extra` arguments (files, folders, node ids that exist)."""
+    return [a for a in extra if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
+
+
+def test_command(python, backend, extra=()):
+    """The pytest command for one backend: library tests, docstring examples and the lectures under
+    nbval, then `extra` (pytest's own arguments; paths among them replace the suite's)."""
+    extra = [str(a) for a in extra]
+    targets = [] if pytest_targets(extra) else ["tests", "aekeras", *LECTURES]
+    cmd = [python, "-m", "pytest", *targets, "--doctest-modules"]
     if backend != "tensorflow":
         # Notebook-kernel checks of the nbgrader assignments and benchmarks run once, on TensorFlow.
         cmd += ["-m", "not tensorflow_only"]
-    # Per-test times (lecture cells included) for benchmarks/lecture_times.py --junit.
+    # Per-test times (lecture cells included) for `python -m aekeras_tools.lecture_times --junit`.
     return [
         *cmd,
-        *LECTURES,
         "--nbval-lax",
         "--nbval-current-env",
         f"--junitxml={RESULTS / f'{backend}.xml'}",
+        *extra,
     ]
 
 
-def test(backends, current_env=False):
+def test(backends, current_env=False, extra=()):
     """Runs the test suite on each backend: the library tests, the docstring examples and the
     lectures under nbval (their assertion cells and the cells marked NBVAL_CHECK_OUTPUT); on
     TensorFlow also the nbgrader checks. JAX and PyTorch run without TensorFlow installed.
@@ -188,7 +223,9 @@ def test(backends, current_env=False):
         if name == "no-tensorflow" and not current_env and not report_tensorflow_absent(python):
             code = 1
         else:
-            code = run(test_command(python, backend), env=dict(os.environ, KERAS_BACKEND=backend))
+            code = run(
+                test_command(python, backend, extra), env=dict(os.environ, KERAS_BACKEND=backend)
+            )
         results.append((backend, code, time.perf_counter() - start))
     print("\nSummary:")
     for backend, code, seconds in results:
@@ -211,24 +248,37 @@ def absolute_data_paths():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Everything after `--` goes to pytest, untouched.
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("task", choices=["setup", "lectures", "test"])
+    parser.add_argument("task", choices=["setup", "lectures", "site", "test", "lint"])
     parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
     parser.add_argument("--current-env", action="store_true")
+    parser.add_argument("--fix", action="store_true")
     args = parser.parse_args(argv)
+    if extra and args.task != "test":
+        parser.error(f"only `test` passes arguments on (to pytest). Received: -- {' '.join(extra)}")
+    if args.fix and args.task != "lint":
+        parser.error(f"--fix belongs to `lint`. Received: {args.task} --fix")
     check_python()
     absolute_data_paths()
     if args.task == "test":
         backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
-        return test(backends, current_env=args.current_env)
+        return test(backends, current_env=args.current_env, extra=extra)
     if args.backend == "all":
         parser.error(f"`{args.task}` runs on one backend. Received: --backend=all")
     backend = args.backend or "tensorflow"
     python = Path(sys.executable) if args.current_env else setup(environment_for(backend))
     if args.task == "lectures":
         return lectures(python, backend)
+    if args.task == "site":
+        return site(python)
+    if args.task == "lint":
+        return lint(python, fix=args.fix)
     return 0
 
 

@@ -23,7 +23,7 @@ def draw_noise(distribution, shape, dtype, seed):
     denoising autoencoder train about three times slower than a plain one.
     Here the Philox algorithm is named explicitly; outside XLA, where
     "auto_select" is Philox too, the samples equal Keras' (a test checks it).
-    `benchmarks/throughput.py` measures both.
+    `python -m aekeras_tools.throughput` measures both.
 
     Args:
         distribution: `"normal"` or `"uniform"`.

@@ -10,6 +10,9 @@ import keras
 import numpy as np
 
 FULL_RUN_VARIABLE = "AEKERAS_FULL_RUN"
+# MIME types of the records `setup` and `claim` display in a notebook: the course
+# tooling (aekeras_tools) reads the lecture's facts from these, never from printed text.
+SETUP_MIMETYPE = "application/vnd.aekeras.setup+json"
 CLAIM_MIMETYPE = "application/vnd.aekeras.claim+json"
 _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -84,13 +87,17 @@ def _inline_figures():
 
 
 def setup(seed=0):
-    """Seeds every random generator and prints what the lecture runs on.
+    """Seeds every random generator and reports what the lecture runs on.
 
     Seeds Python, NumPy and the Keras backend (TensorFlow, JAX or PyTorch,
-    GPU included) through `keras.utils.set_random_seed`, and prints the
-    backend, the device (CPU or the accelerator's name) and the versions. In a
-    Jupyter kernel it also turns on inline figures, so that a Figure returned
-    by `aekeras.plots` is shown when it ends a cell. On TensorFlow it enables
+    GPU included) through `keras.utils.set_random_seed`, and reports the
+    backend, the device (CPU or the accelerator's name) and the versions: in a
+    Jupyter kernel as a line of text that also carries a machine-readable
+    record (MIME type `SETUP_MIMETYPE`: `seed`, `backend`, `devices`,
+    `device`, `versions`, `full_run`), which the course tooling reads;
+    elsewhere the text is printed. In a Jupyter kernel it also turns on
+    inline figures, so that a Figure returned by `aekeras.plots` is shown
+    when it ends a cell. On TensorFlow it enables
     op determinism (reruns give identical numbers), which makes Keras train
     without XLA (`jit_compile` falls back to `False`); on PyTorch with CUDA
     it makes cuDNN pick deterministic algorithms.
@@ -127,12 +134,15 @@ def setup(seed=0):
         "full_run": full_run(),
         "start": time.perf_counter(),
     }
-    print(
+    text = (
         f"Backend {backend}, device: {info['device']}\n"
         + ", ".join(f"{name} {version}" for name, version in info["versions"].items())
         + f"\nSeed {seed}, settings: "
         + ("FULL (paper-scale)" if info["full_run"] else "default (CPU-friendly)")
     )
+    record = {key: info[key] for key in ("seed", "backend", "devices", "device", "versions")}
+    record["full_run"] = info["full_run"]
+    _show({"text/plain": text, SETUP_MIMETYPE: record})
     return info
 
 
@@ -147,8 +157,8 @@ def claim(description, value, comparison, threshold):
 
     Every quantity a lecture asserts goes through `claim`, so that the
     executed notebook says what was checked, and by how much it held:
-    `benchmarks/lecture_claims.py` reads these records from executed
-    notebooks into `benchmarks/results/lecture_claims.md`. In a Jupyter
+    `python -m aekeras_tools.lecture_claims` reads these records from
+    executed notebooks into `benchmarks/results/lecture_claims.md`. In a Jupyter
     kernel the claim is displayed as a line of text that also carries a
     machine-readable record (MIME type `CLAIM_MIMETYPE`); elsewhere it is
     printed.

@@ -1,7 +1,7 @@
 """Training recipes: the learning-rate schedule and optimizer of the benchmarks and full runs.
 
 The lectures' default runs are short (a few epochs of Adam with a cosine
-decay). Long runs (`AEKERAS_FULL_RUN=1`, `benchmarks/hinton2006.py`) use the
+decay). Long runs (`AEKERAS_FULL_RUN=1`, `python -m aekeras_tools.hinton2006`) use the
 recipe measured in `benchmarks/results/`: AdamW with a linear warm-up, a
 cosine decay to zero and decoupled weight decay, so that many more updates
 do not overfit.

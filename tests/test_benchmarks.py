@@ -12,11 +12,13 @@ import keras
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import common
-import hinton2006
-import lecture_claims
-import lecture_times
+from aekeras import notebook as aekeras_notebook
+from aekeras_tools import hinton2006
+from aekeras_tools import lecture_claims
+from aekeras_tools import lecture_times
+from aekeras_tools import results as common
+from aekeras_tools.paths import LECTURES
+from aekeras_tools.paths import ROOT
 
 
 def test_table_aligns_columns_in_markdown():
@@ -55,6 +57,15 @@ def test_result_file_records_date_commit_backend_machine_and_command(tmp_path, m
     assert (
         command
         == f"Command: `KERAS_BACKEND={backend} python hinton2006.py --only mnist --name 'a b'`"
+    )
+
+
+def test_result_file_names_a_module_run_with_python_m(monkeypatch):
+    # `python -m aekeras_tools.hinton2006 --only mnist` sets sys.argv[0] to the module's file.
+    monkeypatch.setattr(sys, "argv", [hinton2006.__file__, "--only", "mnist"])
+    backend = keras.backend.backend()
+    assert common.command() == (
+        f"KERAS_BACKEND={backend} python -m aekeras_tools.hinton2006 --only mnist"
     )
 
 
@@ -290,15 +301,30 @@ def _claim_output(description, value, comparison, threshold, full_run=False):
     return nbformat.v4.new_output("display_data", data=shown[0])
 
 
+def _setup_output(backend="jax", device="NVIDIA H200"):
+    """The display output `aekeras.notebook.setup` gives in a Jupyter kernel on `device`."""
+    import aekeras
+
+    shown = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aekeras.notebook, "_in_kernel", lambda: True)
+        patch.setattr(aekeras.notebook, "_display", shown.append)
+        patch.setattr(aekeras.notebook, "devices", lambda: [device])
+        patch.setattr(aekeras.notebook, "_inline_figures", lambda: None)
+        aekeras.notebook.setup(seed=0)
+    if keras.backend.backend() == "tensorflow":
+        from tensorflow.python.framework import config  # no public API to undo it
+
+        config.disable_op_determinism()  # setup() turned it on for the whole process
+    (bundle,) = shown
+    record = bundle[aekeras.notebook.SETUP_MIMETYPE]
+    record["backend"] = backend  # as if run on that backend: the record is what the script reads
+    return nbformat.v4.new_output("display_data", data=bundle)
+
+
 def _executed_lecture(outputs, start="2026-11-27T10:00:00Z", end="2026-11-27T10:02:05Z"):
     setup = nbformat.v4.new_code_cell("info = aekeras.notebook.setup(seed=0)")
-    setup.outputs = [
-        nbformat.v4.new_output(
-            "stream",
-            name="stdout",
-            text="Backend jax, device: NVIDIA H200\nPython 3.12.3, NumPy 2.3.0, Keras 3.15.1, jax 0.11.2\n",
-        )
-    ]
+    setup.outputs = [_setup_output()]
     setup.metadata["execution"] = {"iopub.execute_input": start}
     check = nbformat.v4.new_code_cell("aekeras.notebook.claim(...)")
     check.outputs = outputs
@@ -345,6 +371,20 @@ def test_lecture_claims_reads_executed_notebooks_into_a_result_file(tmp_path, mo
     assert "\nThresholds as of today.\n" in text
 
 
+def test_lecture_claims_names_the_result_by_the_settings_the_lectures_ran(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
+    paths = []
+    for name, full in [("01_a", True), ("02_b", False)]:
+        nb = _executed_lecture([_claim_output("ratio", 0.1, "<", 0.5, full_run=full)])
+        nb.cells[0].outputs[0].data[aekeras_notebook.SETUP_MIMETYPE]["full_run"] = full
+        paths.append(tmp_path / f"{name}.ipynb")
+        nbformat.write(nb, paths[-1])
+    assert lecture_claims.main([str(paths[0])]) == 0
+    assert "full" in (tmp_path / "results" / "lectures_full_run.md").read_text()
+    assert lecture_claims.main([str(p) for p in paths]) == 0  # mixed: the default table
+    assert "| 02_b " in (tmp_path / "results" / "lecture_claims.md").read_text()
+
+
 def test_claim_records_of_the_library_are_what_the_script_reads():
     output = _claim_output("ratio", 0.25, "<=", 0.5)
     (row,) = _rows(
@@ -381,23 +421,20 @@ def _claim_descriptions(path):
 def test_claims_table_lists_every_claim_the_lectures_make():
     # The default run's table (benchmarks/results/lecture_claims.md) is rerun when a claim changes.
     name = "lecture_claims"
-    root = Path(__file__).resolve().parent.parent
-    text = (root / "benchmarks" / "results" / f"{name}.md").read_text()
+    text = (ROOT / "benchmarks" / "results" / f"{name}.md").read_text()
     claims = text.split("Each claim")[1]
-    lectures = sorted((root / "course").glob("0*.ipynb"))
-    assert len(lectures) == 3
-    for path in lectures:
+    assert len(LECTURES) == 3
+    for path in LECTURES:
         descriptions = _claim_descriptions(path)
         assert descriptions, f"{path.name} asserts nothing through aekeras.notebook.claim"
         missing = [d for d in descriptions if f"| {d.replace('|', chr(92) + '|')} " not in claims]
         assert not missing, (
-            f"{name}.md lacks claims of {path.name}: {missing}; rerun benchmarks/lecture_claims.py"
+            f"{name}.md lacks claims of {path.name}: {missing}; rerun python3 tasks.py lectures"
         )
 
 
 def test_full_run_record_covers_the_three_lectures_in_full_settings():
-    root = Path(__file__).resolve().parent.parent
-    text = (root / "benchmarks" / "results" / "lectures_full_run.md").read_text()
+    text = (ROOT / "benchmarks" / "results" / "lectures_full_run.md").read_text()
     summary = _rows(text.split("Each claim")[0])
-    assert [row[0] for row in summary] == [p.stem for p in sorted(root.glob("course/0*.ipynb"))]
+    assert [row[0] for row in summary] == [p.stem for p in LECTURES]
     assert {row[2] for row in summary} == {"full"}

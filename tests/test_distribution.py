@@ -1,20 +1,18 @@
-"""Data-parallel training of the benchmark models: `benchmarks/hinton2006.py --data-parallel`."""
+"""Data-parallel training of the benchmark models: `python -m aekeras_tools.hinton2006 --data-parallel`."""
 
 import json
 import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import hinton2006
+from aekeras_tools import hinton2006
+from aekeras_tools.paths import ROOT
 
-BENCHMARKS = Path(hinton2006.__file__).parent
 DEVICES = 4
 
 # Trains the same small autoencoder for one epoch twice in one JAX process with
@@ -26,9 +24,8 @@ CHILD = textwrap.dedent(
     import numpy as np
     import jax
     import keras
-    sys.path.insert(0, sys.argv[1])
     import aekeras
-    import hinton2006
+    from aekeras_tools import hinton2006
 
     x = np.random.default_rng(0).random((256, 64), dtype=np.float32)
     result = {"jax_devices": len(jax.devices())}
@@ -56,8 +53,8 @@ CHILD = textwrap.dedent(
 
     for mode in ("single", "parallel"):
         initial, trained, error = run(mode == "parallel")
-        np.savez(f"{sys.argv[2]}/{mode}_initial.npz", *initial)
-        np.savez(f"{sys.argv[2]}/{mode}_trained.npz", *trained)
+        np.savez(f"{sys.argv[1]}/{mode}_initial.npz", *initial)
+        np.savez(f"{sys.argv[1]}/{mode}_trained.npz", *trained)
         result[f"{mode}_error"] = error
     print(json.dumps(result))
     """
@@ -85,8 +82,9 @@ def epochs(tmp_path_factory):
         JAX_PLATFORMS="cpu",
     )
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(BENCHMARKS), str(out)],
+        [sys.executable, "-c", CHILD, str(out)],
         env=env,
+        cwd=ROOT,  # `python -c` puts the working directory on the path: aekeras_tools
         capture_output=True,
         text=True,
         timeout=300,

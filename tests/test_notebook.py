@@ -58,6 +58,34 @@ def test_setup_names_the_accelerator(capsys, monkeypatch, _restore_determinism):
     assert "device: NVIDIA H200\n" in capsys.readouterr().out
 
 
+def test_setup_shows_a_record_of_what_it_runs_on_in_a_kernel(
+    capsys, monkeypatch, _restore_determinism
+):
+    # The course tooling reads this record (aekeras_tools.site, .jupyterlab, .lecture_claims).
+    shown = []
+    monkeypatch.setattr(notebook, "_in_kernel", lambda: True)
+    monkeypatch.setattr(notebook, "_inline_figures", lambda: None)
+    monkeypatch.setattr(notebook, "_display", shown.append)
+    monkeypatch.setattr(notebook, "devices", lambda: ["NVIDIA H200"])
+    monkeypatch.setenv(notebook.FULL_RUN_VARIABLE, "1")
+    info = notebook.setup(seed=5)
+    ((bundle,),) = [shown]
+    assert capsys.readouterr().out == ""  # shown once, as the bundle
+    assert bundle["text/plain"].startswith(
+        f"Backend {keras.backend.backend()}, device: NVIDIA H200\n"
+    )
+    assert "Seed 5, settings: FULL" in bundle["text/plain"]
+    assert bundle[notebook.SETUP_MIMETYPE] == {
+        "seed": 5,
+        "backend": keras.backend.backend(),
+        "devices": ["NVIDIA H200"],
+        "device": "NVIDIA H200",
+        "versions": notebook.versions(),
+        "full_run": True,
+    }
+    assert info["versions"] == bundle[notebook.SETUP_MIMETYPE]["versions"]
+
+
 def test_versions_name_the_backend_framework():
     import importlib
 

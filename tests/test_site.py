@@ -1,4 +1,4 @@
-"""The rendered course (course/build.py) as a reader sees it in headless Chromium.
+"""The rendered course (aekeras_tools.site) as a reader sees it in headless Chromium.
 
 The real lectures are rendered without running them (CI runs them under
 nbval); a small notebook with a figure, math and the lectures' set-up cell is
@@ -8,20 +8,17 @@ executed by the build to check what only an executed page shows.
 import html.parser
 import os
 import re
-import sys
-from pathlib import Path
 
 import keras
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "course"))
-import browser  # noqa: E402
-import build  # noqa: E402
-import slides  # noqa: E402
+from aekeras_tools import browser
+from aekeras_tools import site
+from aekeras_tools import slides
+from aekeras_tools.paths import ASSIGNMENTS
+from aekeras_tools.paths import LECTURES
 
-LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
 pytestmark = pytest.mark.tensorflow_only  # renders and runs notebooks; one backend is enough
 
 
@@ -32,6 +29,10 @@ def fixture_notebook(path):
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
+    }
+    nb.metadata["aekeras"] = {
+        "goals": ["typeset $\\Omega(h) = \\lambda \\sum_i |h_i|$;", "show a figure."],
+        "run_time": "about 10 s on a 2-core laptop CPU (default settings).",
     }
     nb.cells = [
         nbformat.v4.new_markdown_cell(
@@ -56,7 +57,7 @@ def fixture_notebook(path):
 @pytest.fixture(scope="module")
 def lecture_site(tmp_path_factory):
     output = tmp_path_factory.mktemp("site")
-    assert build.main(["--no-execute", "--output", str(output), *map(str, LECTURES)]) == 0
+    assert site.main(["--no-execute", "--output", str(output), *map(str, LECTURES)]) == 0
     return output
 
 
@@ -64,7 +65,7 @@ def lecture_site(tmp_path_factory):
 def executed_site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fixture")
     notebook = fixture_notebook(folder / "09_fixture.ipynb")
-    assert build.main(["--output", str(folder / "site"), str(notebook)]) == 0
+    assert site.main(["--output", str(folder / "site"), str(notebook)]) == 0
     return folder / "site"
 
 
@@ -104,16 +105,48 @@ def test_index_is_the_course_front_page(lecture_site):
     hrefs = [href for tag, href in links(lecture_site / "index.html") if tag == "a"]
     for path in LECTURES:
         nb = nbformat.read(path, as_version=4)
-        assert build.title(nb, None) in index
+        assert site.title(nb, None) in index
         for target in (f"{path.stem}.html", f"{path.stem}.slides.html", f"notebooks/{path.name}"):
             assert target in hrefs and (lecture_site / target).is_file(), target
-        goals = [
-            line for line in build.learning_goals(nb).splitlines() if line.lstrip().startswith("- ")
-        ]
-        assert len(goals) >= 3, path.name
-        assert build.planned_time(nb) in index  # not executed here: the notebook's own estimate
-    for assignment in sorted((ROOT / "course" / "assignments" / "source").iterdir()):
+        facts = site.lecture_facts(nb)
+        assert len(facts["goals"]) >= 3, path.name
+        assert facts["run_time"] in index  # not executed here: the notebook's own estimate
+        section = index.split(f'id="{path.stem}"')[1].split("</section>")[0]
+        assert section.count("<li>") == len(facts["goals"]), path.name
+    for assignment in sorted(ASSIGNMENTS.iterdir()):
         assert f"<code>{assignment.name}</code>" in index
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=[p.stem for p in LECTURES])
+def test_lecture_metadata_holds_the_goals_and_run_time_its_introduction_states(path):
+    # The index reads the metadata; the reader of the notebook reads the introduction.
+    nb = nbformat.read(path, as_version=4)
+    facts = site.lecture_facts(nb)
+    intro = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            break
+        intro.append(" ".join(cell.source.split()))
+    intro = " ".join(intro)
+    assert facts["goals"] and facts["run_time"], path.name
+    for goal in facts["goals"]:
+        assert f"- {' '.join(goal.split())}" in intro, (path.name, goal)
+    assert f"Run time: {facts['run_time']}" in intro, path.name
+
+
+@pytest.mark.parametrize(
+    "metadata, message",
+    [
+        (["a goal"], r"must be a dict with \"goals\" and \"run_time\". Received: \['a goal'\]"),
+        ({"goals": "one goal"}, r"list of non-empty strings .* Received: goals='one goal'"),
+        ({"goals": ["ok", ""]}, r"Received: goals=\['ok', ''\]"),
+        ({"run_time": 120}, r"must be a string, e.g. .* Received: run_time=120"),
+    ],
+)
+def test_lecture_facts_reject_malformed_metadata(metadata, message):
+    nb = nbformat.v4.new_notebook(metadata={"aekeras": metadata})
+    with pytest.raises(ValueError, match=message):
+        site.lecture_facts(nb)
 
 
 def test_lecture_pages_link_to_the_index_and_their_neighbours(lecture_site):
@@ -189,12 +222,12 @@ def test_slide_deck_follows_the_slide_metadata(executed_site, chromium):
 
 def test_build_refuses_a_missing_notebook(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        build.main(["--output", str(tmp_path), str(tmp_path / "missing.ipynb")])
+        site.main(["--output", str(tmp_path), str(tmp_path / "missing.ipynb")])
     assert f"Received: notebooks=['{tmp_path / 'missing.ipynb'}']" in capsys.readouterr().err
 
 
 def test_rendered_folder_is_small_enough_to_share(lecture_site):
-    size = build.folder_size(lecture_site)
+    size = site.folder_size(lecture_site)
     assert size < 10 * 2**20, f"{size / 2**20:.1f} MiB"
     assert not (lecture_site / "mathjax" / "localization").exists()
 

@@ -1,15 +1,9 @@
-"""The slide metadata rules of course/slides.py, and that the lectures follow them."""
-
-import sys
-from pathlib import Path
+"""The slide metadata rules of aekeras_tools.slides, and that the lectures follow them."""
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "course"))
-import slides  # noqa: E402
-
-LECTURES = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb"))
+from aekeras_tools import slides
+from aekeras_tools.paths import LECTURES
 
 
 def notebook(*cells):
@@ -71,5 +65,5 @@ def test_apply_changes_only_metadata_and_is_idempotent():
 
 
 def test_lectures_carry_the_slide_metadata_of_the_rules(capsys):
-    # After editing a lecture, run: python course/slides.py course/0*.ipynb
+    # After editing a lecture, run: python -m aekeras_tools.slides (tasks.py lectures/site do)
     assert slides.main(["--check", *map(str, LECTURES)]) == 0, capsys.readouterr().out

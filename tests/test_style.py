@@ -25,6 +25,6 @@ def test_ruff_finds_nothing_to_change(command):
         check=False,
     )
     assert result.returncode == 0, (
-        f"`ruff {' '.join(command)}` failed; run `python -m ruff format .` and "
-        f"`python -m ruff check --fix .` and commit the result.\n{result.stdout}{result.stderr}"
+        f"`ruff {' '.join(command)}` failed; run `python3 tasks.py lint --fix` (ruff check --fix, ruff format) "
+        f"and commit the result.\n{result.stdout}{result.stderr}"
     )

@@ -1,13 +1,13 @@
 """Slide metadata of the lecture notebooks, set by rules: a lecture presents as slides.
 
-Usage: python course/slides.py [--check] course/01_*.ipynb ...
+Usage: python -m aekeras_tools.slides [--check] [course/01_*.ipynb ...]   # default: every lecture
 
 Only `cell.metadata.slideshow.slide_type` changes (cell sources never do), so
 the same notebook runs top to bottom, renders as a page, presents live in
 JupyterLab with jupyterlab-rise (code runs during the talk), and becomes a
-static reveal.js deck in `course/build.py`. Run it again after editing a
-lecture; `--check` exits 1 when a notebook's metadata differs from the rules
-(the tests run it).
+static reveal.js deck in `aekeras_tools.site`. `python3 tasks.py lectures`
+and `python3 tasks.py site` run it before rendering; `--check` exits 1 when a
+notebook's metadata differs from the rules (the tests run it).
 
 The rules, in order:
 - the title cell and every "## " section heading start a new slide;
@@ -32,6 +32,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+from aekeras_tools.paths import LECTURES
 
 SCREEN_LINES = 21.0
 CHARS_PER_LINE = 80
@@ -176,7 +178,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, default=LECTURES, help="default: every lecture"
+    )
     parser.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if a notebook differs"
     )
@@ -198,7 +202,7 @@ def main(argv=None):
             nbformat.write(nb, path)
     if differ:
         print(
-            f"Slide metadata out of date (run python course/slides.py on them): {', '.join(differ)}"
+            f"Slide metadata out of date (run python -m aekeras_tools.slides on them): {', '.join(differ)}"
         )
         return 1
     return 0

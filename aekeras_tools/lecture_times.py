@@ -1,10 +1,10 @@
 """Time of each lecture notebook, from the nbval run, on one or more backends.
 
 Usage:
-    python benchmarks/lecture_times.py                  # run nbval over course/*.ipynb now
-    python benchmarks/lecture_times.py --junit build/test-results/*.xml
+    python -m aekeras_tools.lecture_times                  # run nbval over course/*.ipynb now
+    python -m aekeras_tools.lecture_times --junit build/test-results/*.xml
                                                         # read the reports of `python3 tasks.py test`
-    python benchmarks/lecture_times.py --junit build/test-results/jax.xml --name lecture_times_gpu
+    python -m aekeras_tools.lecture_times --junit build/test-results/jax.xml --name lecture_times_gpu
 
 A report's file name is its backend (`jax.xml`, as `tasks.py test` writes
 them); the device each backend ran on (CPU or the accelerator's name) is
@@ -30,10 +30,11 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from common import table
-from common import write_result
+from aekeras_tools.paths import LECTURES
+from aekeras_tools.paths import ROOT
+from aekeras_tools.results import table
+from aekeras_tools.results import write_result
 
-ROOT = Path(__file__).resolve().parent.parent
 LIMIT_SECONDS = 300
 
 
@@ -102,7 +103,7 @@ def main():
     parser.add_argument(
         "--name", default="lecture_times", help="result file: benchmarks/results/<name>.md"
     )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: course/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lecture")
     args = parser.parse_args()
     if args.junit is not None:
         for junit in args.junit:
@@ -113,7 +114,7 @@ def main():
             "reports " + ", ".join(map(str, args.junit)),
         )
     else:
-        notebooks = args.notebooks or sorted((ROOT / "course").glob("*.ipynb"))
+        notebooks = args.notebooks or LECTURES
         junit = Path(tempfile.mkdtemp()) / "nbval.xml"
         run_nbval(junit, notebooks)
         reports, source = {"tensorflow": junit}, "nbval run of this script"

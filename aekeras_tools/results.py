@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmark scripts: machine description and result tables."""
+"""Result files of the benchmarks: machine description, Markdown tables, the header of a run."""
 
 import datetime
 import os
@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from aekeras_tools.paths import RESULTS
+from aekeras_tools.paths import ROOT
 
 
 def machine():
@@ -53,16 +54,24 @@ def git_state():
             ["git", "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
-            cwd=RESULTS.parent,
+            cwd=ROOT,
         ).stdout.strip()
         changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "aekeras", "benchmarks"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "aekeras",
+                "aekeras_tools",
+            ],
             capture_output=True,
             text=True,
-            cwd=RESULTS.parent.parent,
+            cwd=ROOT,
         ).stdout.strip()
         if commit and changed:
-            commit += " with uncommitted changes to aekeras/ or benchmarks/"
+            commit += " with uncommitted changes to aekeras/ or aekeras_tools/"
     except OSError:
         commit = "?"
     return commit or "?"
@@ -73,10 +82,20 @@ GIT_STATE = git_state()
 
 
 def command():
-    """The command line that ran this script, with its backend, as one could type it again."""
+    """The command line that ran this script, with its backend, as one could type it again.
+
+    A module of this package run with `python -m` (its `sys.argv[0]` is the
+    module's file) is written as `python -m aekeras_tools.<module>`.
+    """
     import keras
 
-    return f"KERAS_BACKEND={keras.backend.backend()} python {shlex.join(sys.argv)}"
+    script, *arguments = sys.argv
+    path = Path(script).resolve()
+    if path.suffix == ".py" and path.parent == Path(__file__).resolve().parent:
+        words = ["-m", f"{__package__}.{path.stem}", *arguments]
+    else:
+        words = sys.argv
+    return f"KERAS_BACKEND={keras.backend.backend()} python {shlex.join(words)}"
 
 
 def write_result(name, title, body, notes=(), backend=None, machine_text=None):

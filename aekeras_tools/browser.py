@@ -1,10 +1,11 @@
-"""Headless Chromium driven over the DevTools protocol: what a page loads, shows and reports.
+"""Headless Chromium driven by Playwright: what a page loads, shows and reports.
 
-Usage: python course/browser.py build/course   # checks every page of a rendered course
+Usage: python -m aekeras_tools.browser build/course   # checks every page of a rendered course
 
-Used by the site tests and by `check_jupyterlab.py`. It needs a Chromium
-binary (Debian: `apt-get install chromium`; or set `CHROMIUM=/path/to/it`)
-and the `websocket-client` package (installed with JupyterLab).
+Used by the site tests and by `aekeras_tools.jupyterlab`. Playwright
+(`pip install playwright`, in the test extra) drives the system's Chromium
+(Debian: `apt-get install chromium`; or set `CHROMIUM=/path/to/it`): never
+run `playwright install`, which downloads a browser of its own.
 
     with Chromium() as browser:
         page = browser.open(Path("build/course/index.html").resolve().as_uri())
@@ -12,25 +13,16 @@ and the `websocket-client` package (installed with JupyterLab).
 """
 
 import argparse
-import base64
-import contextlib
-import itertools
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-import websocket
-
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Playwright starts Chromium headless; these flags are added to its own. No sandbox: CI
+# and containers run as root, where Chromium's sandbox cannot start.
 FLAGS = (
-    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -40,8 +32,9 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--remote-allow-origins=*",
 )
+# Failed requests that are not failures: a load the page itself cancelled.
+CANCELLED = "net::ERR_ABORTED"
 
 # True once MathJax 2 has finished typesetting (null on a page without MathJax).
 MATHJAX_DONE = """
@@ -80,8 +73,48 @@ def find_chromium():
     return next((shutil.which(name) for name in CANDIDATES if shutil.which(name)), None)
 
 
+class _Driver:
+    """Playwright's driver, shared by the browsers open at one time in this process.
+
+    Playwright's synchronous API runs one driver per thread: a second browser
+    opened while one is open (a check inside a test that holds one) reuses it.
+    """
+
+    playwright, users = None, 0
+
+    @classmethod
+    def acquire(cls):
+        if cls.playwright is None:
+            try:
+                from playwright.sync_api import sync_playwright
+            except ImportError as exc:
+                raise ImportError(
+                    "The browser checks drive Chromium with Playwright, which is not installed. "
+                    "Install the test extra: pip install -e '.[test]'"
+                ) from exc
+            cls.playwright = sync_playwright().start()
+        cls.users += 1
+        return cls.playwright
+
+    @classmethod
+    def release(cls):
+        cls.users -= 1
+        if cls.users == 0:
+            cls.playwright.stop()
+            cls.playwright = None
+
+
 class Chromium:
-    """A headless Chromium with a fresh profile, ended on exit."""
+    """A headless Chromium (the system's, through Playwright) with a fresh profile, ended on exit.
+
+    Args:
+        binary: Path of the Chromium executable (default: `find_chromium()`).
+        window: (width, height) of the window and viewport, in CSS pixels.
+
+    Raises:
+        FileNotFoundError: If no Chromium is found.
+        ImportError: If Playwright is not installed.
+    """
 
     def __init__(self, binary=None, window=(1280, 900)):
         self.binary = binary or find_chromium()
@@ -91,142 +124,91 @@ class Chromium:
                 f"Received: PATH={os.environ.get('PATH', '')}"
             )
         self.window = window
-        self.process = None
+        self.playwright = self.browser = self.context = None
 
     def __enter__(self):
-        self.profile = tempfile.TemporaryDirectory(prefix="aekeras-chromium-")
-        # A session of its own: on exit, its helper processes are ended with it (see __exit__).
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                *FLAGS,
-                f"--user-data-dir={self.profile.name}",
-                f"--window-size={self.window[0]},{self.window[1]}",
-                "--remote-debugging-port=0",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        port_file = Path(self.profile.name) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.__exit__(None, None, None)
-                raise RuntimeError(f"Chromium did not start. Received: binary={self.binary}")
-            time.sleep(0.1)
-        self.port = int(port_file.read_text().splitlines()[0])
+        self.playwright = _Driver.acquire()
+        try:
+            width, height = self.window
+            self.browser = self.playwright.chromium.launch(
+                executable_path=self.binary,
+                headless=True,
+                args=[*FLAGS, f"--window-size={width},{height}"],
+            )
+            self.context = self.browser.new_context(viewport={"width": width, "height": height})
+        except Exception:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc):
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            # Helper processes that outlive the browser can still write to the profile while it
-            # is removed ("Directory not empty"): end the whole session first.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-        for _ in range(40):
-            try:
-                shutil.rmtree(self.profile.name)
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                time.sleep(0.25)
-        self.profile.cleanup()
+        if self.browser is not None:
+            self.browser.close()
+            self.browser = self.context = None
+        if self.playwright is not None:
+            self.playwright = None
+            _Driver.release()
 
     def open(self, url, timeout=60):
         """Opens `url` in a new tab and waits for its load event; returns a `Page`."""
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT"
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            target = json.load(response)
-        page = Page(target["webSocketDebuggerUrl"])
-        page.navigate(url, timeout)
-        return page
+        return Page(self.context.new_page(), url, timeout)
 
 
 class Page:
-    """One tab: sends DevTools commands and records script errors and requests."""
+    """One tab: evaluates JavaScript and records script errors and requests.
 
-    def __init__(self, ws_url):
-        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
-        self.ids = itertools.count(1)
+    Args:
+        page: A Playwright page.
+        url: The address to open.
+        timeout: Seconds to wait for the page's load event.
+
+    Raises:
+        TimeoutError: If the page does not finish loading in `timeout` seconds.
+    """
+
+    def __init__(self, page, url, timeout=60):
+        from playwright.sync_api import Error
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        self.page, self._error, self._timeout = page, Error, PlaywrightTimeout
         self.errors, self.requests, self.failed = [], [], []
-        self.loaded = False
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.send(f"{domain}.enable")
+        page.on("pageerror", lambda error: self.errors.append(f"exception: {error}"))
+        page.on("console", self._console)
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("requestfailed", self._request_failed)
+        try:
+            page.goto(url, wait_until="load", timeout=timeout * 1000)
+        except PlaywrightTimeout:
+            raise TimeoutError(
+                f"The page did not finish loading in {timeout} s. Received: url={url}"
+            ) from None
 
-    def _record(self, message):
-        method, params = message.get("method"), message.get("params", {})
-        if method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            text = details.get("exception", {}).get("description") or details.get("text")
-            self.errors.append(f"exception: {text}")
-        elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
-            self.errors.append(f"console.{params['type']}: {args}")
-        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-            entry = params["entry"]
-            self.errors.append(f"{entry['source']}: {entry['text']} {entry.get('url', '')}".strip())
-        elif method == "Network.requestWillBeSent":
-            self.requests.append(params["request"]["url"])
-        elif method == "Network.loadingFailed" and not params.get("canceled"):
-            self.failed.append(params.get("errorText", "failed"))
-        elif method == "Page.loadEventFired":
-            self.loaded = True
+    def _console(self, message):
+        if message.type in ("error", "assert"):
+            where = message.location.get("url", "")
+            self.errors.append(f"console.{message.type}: {message.text} {where}".strip())
 
-    def send(self, method, params=None):
-        """Sends one command and returns its result, recording the events that arrive meanwhile."""
-        ident = next(self.ids)
-        self.ws.send(json.dumps({"id": ident, "method": method, "params": params or {}}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == ident:
-                if "error" in message:
-                    raise RuntimeError(f"{method} failed: {message['error']}")
-                return message.get("result", {})
-            self._record(message)
-
-    def navigate(self, url, timeout=60):
-        self.loaded = False
-        self.send("Page.navigate", {"url": url})
-        deadline = time.monotonic() + timeout
-        while not self.loaded:
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"The page did not finish loading in {timeout} s. Received: url={url}"
-                )
-            self.ws.settimeout(max(0.1, deadline - time.monotonic()))
-            try:
-                self._record(json.loads(self.ws.recv()))
-            except websocket.WebSocketTimeoutException:
-                pass
-        self.ws.settimeout(60)
+    def _request_failed(self, request):
+        if request.failure != CANCELLED:
+            self.failed.append(f"{request.failure}: {request.url}")
 
     def evaluate(self, expression, timeout=60):
-        """The value of a JavaScript expression (promises are awaited)."""
-        result = self.send(
-            "Runtime.evaluate",
-            {
-                "expression": expression,
-                "awaitPromise": True,
-                "returnByValue": True,
-                "timeout": timeout * 1000,
-            },
+        """The value of a JavaScript expression (promises are awaited, for at most `timeout` s).
+
+        Raises:
+            RuntimeError: If the expression throws or its promise does not settle in time.
+        """
+        guarded = (
+            f"Promise.race([Promise.resolve(\n{expression}\n), new Promise((_, reject) => "
+            f"setTimeout(() => reject(new Error('no result in {timeout} s')), {timeout * 1000}))])"
         )
-        if "exceptionDetails" in result:
+        try:
+            return self.page.evaluate(guarded)
+        except self._error as exc:
+            message = str(exc).splitlines()[0]
             raise RuntimeError(
-                f"JavaScript failed: {result['exceptionDetails'].get('text')}. Received: {expression[:200]}"
-            )
-        return result["result"].get("value")
+                f"JavaScript failed: {message}. Received: {expression[:200]}"
+            ) from None
 
     def wait_for(self, expression, timeout=60, interval=0.25):
         """Polls a JavaScript expression until it is truthy; returns its value."""
@@ -245,7 +227,7 @@ class Page:
             MATHJAX_DONE
         )
         facts = self.evaluate(PAGE_FACTS)
-        self.send("Runtime.evaluate", {"expression": "0"})  # collect late events
+        self.evaluate("0")  # lets the events that arrived meanwhile be recorded
         return {
             **facts,
             "mathjax": mathjax,
@@ -255,13 +237,10 @@ class Page:
         }
 
     def screenshot(self, path, full_page=False):
-        params = {"format": "png", "captureBeyondViewport": full_page}
-        Path(path).write_bytes(
-            base64.b64decode(self.send("Page.captureScreenshot", params)["data"])
-        )
+        self.page.screenshot(path=str(path), full_page=full_page)
 
     def close(self):
-        self.ws.close()
+        self.page.close()
 
 
 def foreign_requests(urls):
@@ -342,7 +321,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("folder", type=Path, help="a folder written by course/build.py")
+    parser.add_argument("folder", type=Path, help="a folder written by aekeras_tools.site")
     args = parser.parse_args(argv)
     problems, notes = check_folder(args.folder)
     for line in notes:

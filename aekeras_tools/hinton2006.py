@@ -1,9 +1,9 @@
 """Reproduce the deep-autoencoder results of Hinton & Salakhutdinov (Science 2006) with aekeras.
 
 Usage:
-    python benchmarks/hinton2006.py                 # both datasets, default budgets
-    python benchmarks/hinton2006.py --only faces --epochs-faces 30
-    python benchmarks/hinton2006.py --only mnist --epochs-mnist 5   # quick check
+    python -m aekeras_tools.hinton2006                 # both datasets, default budgets
+    python -m aekeras_tools.hinton2006 --only faces --epochs-faces 30
+    python -m aekeras_tools.hinton2006 --only mnist --epochs-mnist 5   # quick check
 
 The paper's table gives the average squared reconstruction error per test
 image (sum over pixels; MNIST pixels in [0, 1]):
@@ -88,7 +88,7 @@ each batch is split evenly across the devices, the weights are replicated,
 and the compiled training step averages the gradients, so an epoch does the
 same updates as on one device (tests/test_distribution.py checks this on 4
 simulated CPU devices). The batch sizes must be multiples of the device
-count, e.g. `KERAS_BACKEND=jax python hinton2006.py --data-parallel
+count, e.g. `KERAS_BACKEND=jax python -m aekeras_tools.hinton2006 --data-parallel
 --batch-mnist 128` on 8 GPUs; the result header names the devices.
 """
 
@@ -107,8 +107,9 @@ import aekeras  # isort: split
 
 import keras
 
-from common import table
-from common import write_result
+from aekeras_tools.paths import ROOT
+from aekeras_tools.results import table
+from aekeras_tools.results import write_result
 
 PAPER = {"mnist": (3.00, 13.87), "faces": (126.0, 135.0)}
 RECONSTRUCT_BATCH = 256  # batch size of the error measurements (DenseAutoencoder.reconstruct)
@@ -452,10 +453,10 @@ def run_seeds_in_processes(argv, seeds, jobs):
             while pending and len(running) < jobs:
                 seed = pending.pop(0)
                 out = os.path.join(folder, f"seed{seed}.json")
-                command = [sys.executable, os.path.abspath(__file__), *kept]
+                command = [sys.executable, "-m", __spec__.name, *kept]
                 command += ["--seed", str(seed), "--child-json", out]
                 process = subprocess.Popen(
-                    command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                    command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
                 )
                 running.append((seed, out, process))
             seed, out, process = running.pop(0)

@@ -1,21 +1,23 @@
 """Every quantity the lectures assert, with its threshold and margin, read from executed notebooks.
 
 Usage:
-    python3 tasks.py lectures                 # executes the lectures into build/course/notebooks
-    python benchmarks/lecture_claims.py       # reads them: results/lecture_claims.md
-    python benchmarks/lecture_claims.py --execute   # executes the lectures itself first
-    AEKERAS_FULL_RUN=1 python benchmarks/lecture_claims.py --execute --name lectures_full_run
+    python3 tasks.py lectures        # executes the lectures into build/course/notebooks, then
+                                     # runs this on them: results/lecture_claims.md
+    python -m aekeras_tools.lecture_claims             # reads build/course/notebooks again
+    python -m aekeras_tools.lecture_claims --execute   # executes the lectures itself first
+    AEKERAS_FULL_RUN=1 python -m aekeras_tools.lecture_claims --execute   # lectures_full_run.md
 
 The lectures check their claims with `aekeras.notebook.claim`, which records
 each one in the notebook's outputs (MIME type
-`application/vnd.aekeras.claim+json`): the description, the measured value,
+`aekeras.notebook.CLAIM_MIMETYPE`): the description, the measured value,
 the comparison, the threshold and the margin (how far the value is from
 failing, in the threshold's units). This script collects those records from
 executed notebooks into one table per run, with each lecture's run time (from
 the cell execution times the notebook records), its backend and device (from
-the set-up cell's output) and whether it ran the default or the full
-settings. A notebook that stopped at a failed claim is reported as failed,
-with the claims that held before it.
+the record `aekeras.notebook.setup` displays) and whether it ran the default
+or the full settings. The result file is `lectures_full_run.md` when every
+lecture ran the full settings, else `lecture_claims.md` (`--name` chooses). A notebook that stopped at a
+failed claim is reported as failed, with the claims that held before it.
 """
 
 import argparse
@@ -24,18 +26,16 @@ from pathlib import Path
 
 import nbformat
 
-from common import machine
-from common import table
-from common import write_result
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "course"))
-from build import environment  # noqa: E402
-from build import execute  # noqa: E402
-from build import recorded_seconds  # noqa: E402
-
-CLAIM_MIMETYPE = "application/vnd.aekeras.claim+json"
-DEFAULT_NOTEBOOKS = "build/course/notebooks"
+from aekeras.notebook import CLAIM_MIMETYPE
+from aekeras_tools.paths import COURSE
+from aekeras_tools.paths import EXECUTED
+from aekeras_tools.paths import LECTURES
+from aekeras_tools.results import machine
+from aekeras_tools.results import table
+from aekeras_tools.results import write_result
+from aekeras_tools.site import environment
+from aekeras_tools.site import execute
+from aekeras_tools.site import recorded_seconds
 
 
 def claims(nb):
@@ -89,7 +89,7 @@ def report(lectures):
         summary.append(
             [
                 name,
-                f"{found[1]}, {found[2]}" if found else "?",
+                f"{found['backend']}, {found['device']}" if found else "?",
                 "/".join(sorted(modes)) or "?",
                 f"{seconds:.0f} s ({seconds / 60:.1f} min)" if seconds is not None else "?",
                 len(records),
@@ -123,19 +123,24 @@ def main(argv=None):
     parser.add_argument(
         "notebooks",
         nargs="*",
-        help=f"executed notebooks (default: {DEFAULT_NOTEBOOKS}/0*.ipynb, or with --execute "
+        help=f"executed notebooks (default: {EXECUTED}/0*.ipynb, or with --execute "
         "the lectures in course/)",
     )
     parser.add_argument(
         "--execute", action="store_true", help="execute the notebooks first (nbclient)"
     )
-    parser.add_argument("--name", default="lecture_claims", help="result file name")
+    parser.add_argument(
+        "--name",
+        help="result file name (default: lectures_full_run if every lecture ran the full "
+        "settings, else lecture_claims)",
+    )
     parser.add_argument(
         "--note", action="append", default=[], help="a line to add to the header (repeatable)"
     )
     args = parser.parse_args(argv)
-    folder = ROOT / ("course" if args.execute else DEFAULT_NOTEBOOKS)
-    paths = [Path(p) for p in args.notebooks] or sorted(folder.glob("0*.ipynb"))
+    folder = COURSE if args.execute else EXECUTED
+    default = [folder / lecture.name for lecture in LECTURES]
+    paths = [Path(p) for p in args.notebooks] or [p for p in default if p.is_file()]
     if not paths:
         parser.error(
             f"No notebooks in {folder}: run `python3 tasks.py lectures` first, or pass "
@@ -149,21 +154,25 @@ def main(argv=None):
         else:
             nb = nbformat.read(path, as_version=4)
         lectures.append((path.stem, nb))
-    backends = sorted({found[1] for _, nb in lectures if (found := environment(nb))})
+    records = [environment(nb) for _, nb in lectures]
+    backends = sorted({record["backend"] for record in records if record})
+    full = bool(records) and all(record and record["full_run"] for record in records)
+    name = args.name or ("lectures_full_run" if full else "lecture_claims")
     where = (
         machine()
         if args.execute
         else f"as executed (see each lecture's backend and device); read on {machine()}"
     )
     write_result(
-        args.name,
+        name,
         "Lecture claims",
         report(lectures),
         notes=[f"Notebooks: {', '.join(p.name for p in paths)}", *args.note],
         backend=", ".join(backends) or None,
         machine_text=where,
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

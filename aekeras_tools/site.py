@@ -1,7 +1,8 @@
 """Execute the lecture notebooks and render the course: pages, slide decks and an index.
 
-Usage: python course/build.py [--output build/course] [--no-execute] course/01_*.ipynb ...
-(`python3 tasks.py lectures` runs it in the project's environment.)
+Usage: python -m aekeras_tools.site [--output build/course] [--no-execute] course/01_*.ipynb ...
+(`python3 tasks.py lectures` runs it in the project's environment, `python3 tasks.py site`
+with `--no-execute`.)
 
 The output folder works offline and can be zipped and opened anywhere:
 
@@ -14,12 +15,18 @@ The output folder works offline and can be zipped and opened anywhere:
 
 `--no-execute` renders the notebooks as they are (with the outputs they
 hold), e.g. to check the site's layout without running the lectures.
+
+What the index says about a lecture comes from structured data only: its
+goals and planned run time from the notebook's metadata
+(`metadata["aekeras"] = {"goals": [...], "run_time": "..."}`), its backend,
+device and versions from the record `aekeras.notebook.setup` displays (MIME
+type `aekeras.notebook.SETUP_MIMETYPE`), and how long it ran from the cell
+execution times the notebook records.
 """
 
 import argparse
 import datetime
 import importlib.util
-import re
 import shutil
 import sys
 import time
@@ -33,11 +40,15 @@ from nbconvert import HTMLExporter
 from nbconvert import SlidesExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "site" / "templates"
+from aekeras.notebook import SETUP_MIMETYPE
+from aekeras_tools.paths import ASSIGNMENTS
+from aekeras_tools.paths import BUILD
+from aekeras_tools.paths import SITE_TEMPLATES as TEMPLATES
+from aekeras_tools.paths import STYLESHEET
+
 SHARED = TEMPLATES / "shared"  # macros of both templates, and the index page
-STYLESHEET = HERE / "site" / "course.css"
-ASSIGNMENTS = HERE / "assignments" / "source"
+# The notebook-level metadata key of a lecture's facts (goals, planned run time).
+METADATA_KEY = "aekeras"
 
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 REVEAL_PREFIX = "reveal.js"
@@ -55,13 +66,6 @@ REVEAL_KEEP = (
     "dist/theme/fonts/source-sans-pro/*.woff",
     "plugin/notes/notes.js",
 )
-
-# What aekeras.notebook.setup prints first, e.g.
-# "Backend tensorflow, device: CPU (2 cores)\nPython 3.11.7, NumPy 2.4.6, Keras 3.15.1, ...".
-SETUP_LINE = re.compile(
-    r"^Backend (?P<backend>\w+), device: (?P<device>.+)\n.*\bKeras (?P<keras>[^,\s]+)", re.MULTILINE
-)
-RUN_TIME_LINE = re.compile(r"^Run time:\s*(?P<text>.+?)\s*$", re.MULTILINE)
 
 
 def package_folder(module, what):
@@ -120,55 +124,46 @@ def title(nb, fallback):
     return fallback
 
 
-def introduction(nb):
-    """The Markdown cells before the first code cell (title, why, learning goals, run time)."""
-    cells = []
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            break
-        if cell.cell_type == "markdown":
-            cells.append(cell.source)
-    return "\n\n".join(cells)
+def lecture_facts(nb):
+    """The lecture's own facts from its metadata: `{"goals": [...], "run_time": "..."}`.
 
+    Both keys are optional (an empty list and "" when absent).
 
-def learning_goals(nb):
-    """The Markdown list under the "Learning goals" paragraph of the introduction ("" if none)."""
-    lines = introduction(nb).splitlines()
-    start = next(
-        (
-            i
-            for i, line in enumerate(lines)
-            if line.lstrip("*_ ").lower().startswith("learning goals")
-        ),
-        None,
-    )
-    if start is None:
-        return ""
-    items = []
-    for line in lines[start + 1 :]:
-        if line.lstrip().startswith(("- ", "* ")) or (
-            items and line.startswith(" ") and line.strip()
-        ):
-            items.append(line)
-        elif items or line.strip():
-            break
-    return "\n".join(items)
-
-
-def planned_time(nb):
-    """The notebook's own estimate, e.g. "about 4-5 min on a 2-core laptop CPU (default settings)."."""
-    match = RUN_TIME_LINE.search(introduction(nb))
-    return match["text"] if match else ""
+    Raises:
+        ValueError: If `metadata["aekeras"]` is not a dict, `goals` not a
+            list of non-empty strings, or `run_time` not a string.
+    """
+    facts = nb.metadata.get(METADATA_KEY, {})
+    if not isinstance(facts, dict):
+        raise ValueError(
+            f'A lecture\'s metadata["{METADATA_KEY}"] must be a dict with "goals" and "run_time". '
+            f"Received: {facts!r}"
+        )
+    goals, run_time = facts.get("goals", []), facts.get("run_time", "")
+    if not isinstance(goals, list) or not all(isinstance(g, str) and g.strip() for g in goals):
+        raise ValueError(
+            f'metadata["{METADATA_KEY}"]["goals"] must be a list of non-empty strings '
+            f"(Markdown, one per goal). Received: goals={goals!r}"
+        )
+    if not isinstance(run_time, str):
+        raise ValueError(
+            f'metadata["{METADATA_KEY}"]["run_time"] must be a string, e.g. "about 2-3 min on a '
+            f'2-core laptop CPU (default settings)". Received: run_time={run_time!r}'
+        )
+    return {"goals": goals, "run_time": run_time}
 
 
 def environment(nb):
-    """(keras, backend, device) from the output of `aekeras.notebook.setup`, or None."""
+    """The record `aekeras.notebook.setup` displayed in the executed notebook, or None.
+
+    A dict with `backend`, `device`, `devices`, `versions` (e.g.
+    `versions["Keras"]`), `seed` and `full_run`.
+    """
     for cell in nb.cells:
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
-                match = SETUP_LINE.search(output.get("text", ""))
-                if match:
-                    return match["keras"], match["backend"], match["device"].strip()
+            record = output.get("data", {}).get(SETUP_MIMETYPE)
+            if record is not None:
+                return record
     return None
 
 
@@ -223,8 +218,8 @@ class Lecture:
         self.page = f"{self.stem}.html"
         self.slides = f"{self.stem}.slides.html"
         self.notebook = f"notebooks/{path.name}"
-        self.goals = learning_goals(nb)
-        self.planned = planned_time(nb)
+        facts = lecture_facts(nb)
+        self.goals, self.planned = facts["goals"], facts["run_time"]
         self.environment = environment(nb)
         self.seconds = seconds if seconds is not None else recorded_seconds(nb)
 
@@ -236,8 +231,10 @@ class Lecture:
         elif self.planned:
             parts.append(f"not executed in this build; run time {self.planned}")
         if self.environment:
-            keras, backend, device = self.environment
-            parts.append(f"on {backend} (Keras {keras}), {device}")
+            record = self.environment
+            parts.append(
+                f"on {record['backend']} (Keras {record['versions']['Keras']}), {record['device']}"
+            )
         return "; ".join(parts)
 
 
@@ -306,7 +303,8 @@ def index_page(lectures):
     """The course's front page, from templates/shared/course_index.html.j2."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(SHARED), autoescape=False)
     for lecture in lectures:
-        lecture.goals_html = markdown2html_mistune(lecture.goals) if lecture.goals else ""
+        goals = "\n".join(f"- {goal}" for goal in lecture.goals)
+        lecture.goals_html = markdown2html_mistune(goals) if goals else ""
     return env.get_template("course_index.html.j2").render(
         lectures=lectures,
         assignments=assignments(),
@@ -320,7 +318,7 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--output", type=Path, default=Path("build/course"))
+    parser.add_argument("--output", type=Path, default=BUILD)
     parser.add_argument(
         "--no-execute",
         action="store_true",

@@ -1,12 +1,13 @@
 """Checks the interactive path of the README in a real (headless) browser.
 
-Usage: python course/check_jupyterlab.py [--screenshot lab.png] [course/01_autoencoders.ipynb]
+Usage: python -m aekeras_tools.jupyterlab [--screenshot lab.png] [course/01_autoencoders.ipynb]
 
 Run with the project environment's Python (`.venv/bin/python`). It starts
 JupyterLab from that environment on a free local port, opens the lecture in
 headless Chromium, runs its set-up cell (`aekeras.notebook.setup`) from the
 notebook's toolbar command, and checks that the cell ran in the environment's
-own kernel and printed the backend and device. It also checks that
+own kernel and displayed its set-up record (`aekeras.notebook.SETUP_MIMETYPE`)
+with the backend, device and versions. It also checks that
 jupyterlab-rise is loaded and that the lecture opens as a live slideshow
 (RISE's preview). The notebook is copied to a temporary folder first, so
 JupyterLab's autosave never writes outputs into course/.
@@ -26,10 +27,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import browser
+from aekeras.notebook import SETUP_MIMETYPE
+from aekeras_tools import browser
+from aekeras_tools.paths import LECTURES
 
-HERE = Path(__file__).resolve().parent
 SETUP_CALL = "aekeras.notebook.setup("
 
 # Selects the set-up cell, runs it like Shift+Enter would, returns its outputs.
@@ -130,21 +131,30 @@ def check(notebook, screenshot=None, timeout=180):
                 )
                 page.wait_for(NOTEBOOK_READY, timeout=timeout)
                 result = page.evaluate(RUN_SETUP_CELL % json.dumps(SETUP_CALL), timeout=timeout)
+                outputs = result.get("outputs", [])
                 text = "".join(
                     "".join(o.get("text", ""))
                     if o.get("output_type") == "stream"
-                    else json.dumps(o)
-                    for o in result.get("outputs", [])
+                    else "".join(o.get("data", {}).get("text/plain", "")) or json.dumps(o)
+                    for o in outputs
                 )
                 print(f"set-up cell {result.get('index')} ran in kernel {result.get('kernel')!r}:")
                 print("  " + "\n  ".join(text.strip().splitlines()))
                 if not result.get("ran") or not result.get("count"):
                     problems.append(f"the set-up cell did not run. Received: {result}")
-                if any(o.get("output_type") == "error" for o in result.get("outputs", [])):
+                if any(o.get("output_type") == "error" for o in outputs):
                     problems.append(f"the set-up cell failed. Received: {text[-500:]}")
-                if "Backend " not in text or "device:" not in text:
+                records = [
+                    o["data"][SETUP_MIMETYPE]
+                    for o in outputs
+                    if SETUP_MIMETYPE in o.get("data", {})
+                ]
+                if len(records) != 1 or not all(
+                    records[0].get(key) for key in ("backend", "device", "versions")
+                ):
                     problems.append(
-                        f"the set-up cell printed no backend and device. Received: {text[-500:]}"
+                        f"the set-up cell showed no record of its backend and device "
+                        f"({SETUP_MIMETYPE}). Received: {records or text[-500:]}"
                     )
                 if screenshot:
                     page.screenshot(screenshot)
@@ -183,7 +193,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("notebook", nargs="?", type=Path, default=HERE / "01_autoencoders.ipynb")
+    parser.add_argument("notebook", nargs="?", type=Path, default=LECTURES[0])
     parser.add_argument("--screenshot", help="save a PNG of JupyterLab after the set-up cell ran")
     args = parser.parse_args(argv)
     if not args.notebook.is_file():

@@ -1,8 +1,8 @@
 """Training throughput of the deep autoencoder: aekeras against plain Keras, and the FLOP rate.
 
-Usage: python benchmarks/throughput.py [--repeats 7] [--examples 30000]
-       KERAS_BACKEND=jax python benchmarks/throughput.py
-       python benchmarks/throughput.py --backend tensorflow jax torch   # side by side
+Usage: python -m aekeras_tools.throughput [--repeats 7] [--examples 30000]
+       KERAS_BACKEND=jax python -m aekeras_tools.throughput
+       python -m aekeras_tools.throughput --backend tensorflow jax torch   # side by side
 
 With `--backend`, each backend runs in its own process, one after the other
 in one run, and one table compares them (`results/throughput_backends.md`):
@@ -55,8 +55,9 @@ import aekeras  # isort: split
 import keras
 import numpy as np
 
-from common import table
-from common import write_result
+from aekeras_tools.paths import ROOT
+from aekeras_tools.results import table
+from aekeras_tools.results import write_result
 
 SIZES = [784, 1000, 500, 250, 30]
 
@@ -368,11 +369,11 @@ def run_backend(backend, args):
     """
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "result.json")
-        command = [sys.executable, os.path.abspath(__file__), "--child-json", out]
+        command = [sys.executable, "-m", __spec__.name, "--child-json", out]
         command += ["--repeats", str(args.repeats), "--examples", str(args.examples)]
         env = {**os.environ, "KERAS_BACKEND": backend}
         print(f"{backend}: {' '.join(command[1:])}", flush=True)
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
         if done.returncode != 0 or not os.path.exists(out):
             lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
             return {"backend": backend, "error": lines[-1]}

@@ -1,0 +1,112 @@
+"""`tasks.py`: what each task runs, and the arguments it passes on to pytest."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from aekeras_tools.paths import BUILD
+from aekeras_tools.paths import LECTURES
+from aekeras_tools.paths import ROOT
+
+
+@pytest.fixture
+def tasks(monkeypatch):
+    """tasks.py loaded as a module, with environments and commands recorded instead of run."""
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.calls = []
+    monkeypatch.setattr(module, "setup", lambda name: Path("python-of-" + name))
+    monkeypatch.setattr(module, "report_tensorflow_absent", lambda python: True)
+    monkeypatch.setattr(
+        module, "run", lambda cmd, env=None: module.calls.append([str(c) for c in cmd]) or 0
+    )
+    return module
+
+
+def test_arguments_after_double_dash_go_to_pytest(tasks):
+    assert tasks.main(["test", "--backend", "jax", "--", "-k", "slides", "-x"]) == 0
+    ((cmd,),) = [tasks.calls]
+    assert cmd[:3] == ["python-of-no-tensorflow", "-m", "pytest"]
+    assert cmd[-3:] == ["-k", "slides", "-x"]
+    assert "tests" in cmd and all(str(lecture) in cmd for lecture in LECTURES)  # the whole suite
+
+
+def test_paths_passed_to_pytest_replace_the_suite(tasks):
+    assert (
+        tasks.main(["test", "--backend", "tensorflow", "--", "tests/test_slides.py::test_x"]) == 0
+    )
+    ((cmd,),) = [tasks.calls]
+    assert cmd[-1] == "tests/test_slides.py::test_x"
+    assert "tests" not in cmd and not any(str(lecture) in cmd for lecture in LECTURES)
+    assert "-m" in cmd and "not tensorflow_only" not in cmd
+
+
+def test_lint_checks_and_fix_fixes(tasks):
+    assert tasks.main(["lint"]) == 0
+    assert [c[1:] for c in tasks.calls] == [
+        ["-m", "ruff", "check", "."],
+        ["-m", "ruff", "format", "--check", "."],
+    ]
+    tasks.calls.clear()
+    assert tasks.main(["lint", "--fix"]) == 0
+    assert [c[1:] for c in tasks.calls] == [
+        ["-m", "ruff", "check", "--fix", "."],
+        ["-m", "ruff", "format", "."],
+    ]
+
+
+def test_site_and_lectures_run_the_pipeline_that_keeps_slides_and_claims_current(tasks):
+    assert tasks.main(["site"]) == 0
+    assert tasks.main(["lectures"]) == 0
+    site, lectures = tasks.calls
+    assert site[1:] == ["-m", "aekeras_tools.lectures", "--no-execute", "--output", str(BUILD)]
+    assert lectures[1:5] == ["-m", "aekeras_tools.lectures", "--output", str(BUILD)]
+    assert "--no-execute" not in lectures
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["lint", "--", "-x"], r"only `test` passes arguments on \(to pytest\). Received: -- -x"),
+        (["test", "--fix"], r"--fix belongs to `lint`. Received: test --fix"),
+    ],
+)
+def test_misplaced_arguments_are_refused(tasks, capsys, argv, message):
+    with pytest.raises(SystemExit):
+        tasks.main(argv)
+    assert re.search(message, capsys.readouterr().err)
+    assert tasks.calls == []  # nothing ran
+
+
+@pytest.fixture
+def pipeline(monkeypatch, tmp_path):
+    """aekeras_tools.lectures with its three steps recorded instead of run."""
+    from aekeras_tools import lectures
+
+    steps = []
+    monkeypatch.setattr(lectures.slides, "main", lambda argv: steps.append(("slides", argv)) or 0)
+    monkeypatch.setattr(lectures.site, "main", lambda argv: steps.append(("site", argv)) or 0)
+    monkeypatch.setattr(
+        lectures.lecture_claims, "main", lambda argv: steps.append(("claims", argv)) or 0
+    )
+    return lectures, steps, tmp_path / "site"
+
+
+def test_lectures_set_slides_first_and_tabulate_the_claims_of_every_lecture_last(pipeline):
+    lectures, steps, output = pipeline
+    assert lectures.main(["--output", str(output)]) == 0
+    assert [name for name, _ in steps] == ["slides", "site", "claims"]
+    assert steps[0][1] == [str(p) for p in LECTURES]
+    assert "--no-execute" not in steps[1][1]
+    assert steps[2][1] == [str(output / "notebooks" / p.name) for p in LECTURES]
+
+
+def test_lectures_leave_the_claims_table_for_some_lectures_or_no_execution(pipeline):
+    lectures, steps, output = pipeline
+    assert lectures.main(["--output", str(output), str(LECTURES[0])]) == 0
+    assert lectures.main(["--output", str(output), "--no-execute"]) == 0
+    assert [name for name, _ in steps] == ["slides", "site", "slides", "site"]
+    assert "--no-execute" in steps[3][1]
