@@ -40,9 +40,11 @@ from nbconvert import HTMLExporter
 from nbconvert import SlidesExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
+from aekeras.course import colab_url
 from aekeras.notebook import SETUP_MIMETYPE
 from aekeras_tools.paths import ASSIGNMENTS
 from aekeras_tools.paths import BUILD
+from aekeras_tools.paths import ROOT
 from aekeras_tools.paths import SITE_TEMPLATES as TEMPLATES
 from aekeras_tools.paths import STYLESHEET
 
@@ -218,6 +220,9 @@ class Lecture:
         self.page = f"{self.stem}.html"
         self.slides = f"{self.stem}.slides.html"
         self.notebook = f"notebooks/{path.name}"
+        # "Open in Colab": the notebook's public copy, for a lecture of this repository.
+        inside = path.resolve().is_relative_to(ROOT)
+        self.colab = colab_url(path.resolve().relative_to(ROOT)) if inside else None
         facts = lecture_facts(nb)
         self.goals, self.planned = facts["goals"], facts["run_time"]
         self.environment = environment(nb)
@@ -261,12 +266,13 @@ def render(lectures, output):
             "next": vars_of(lectures[i + 1]) if i + 1 < len(lectures) else None,
             "slides": lecture.slides,
             "notebook": lecture.notebook,
+            "colab": lecture.colab,
         }
         resources = {"metadata": {"name": lecture.title}, "course": course}
         body, _ = pages.from_notebook_node(lecture.nb, resources=resources)
         (output / lecture.page).write_text(body, encoding="utf-8")
         body, _ = decks.from_notebook_node(
-            lecture.nb, resources={"metadata": {"name": lecture.title}}
+            lecture.nb, resources={"metadata": {"name": lecture.title}, "course": course}
         )
         (output / lecture.slides).write_text(body, encoding="utf-8")
         nbformat.write(lecture.nb, output / lecture.notebook)

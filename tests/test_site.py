@@ -13,11 +13,13 @@ import keras
 import nbformat
 import pytest
 
+from aekeras.course import colab_url
 from aekeras_tools import browser
 from aekeras_tools import site
 from aekeras_tools import slides
 from aekeras_tools.paths import ASSIGNMENTS
 from aekeras_tools.paths import LECTURES
+from aekeras_tools.paths import ROOT
 
 pytestmark = pytest.mark.tensorflow_only  # renders and runs notebooks; one backend is enough
 
@@ -165,6 +167,17 @@ def test_lecture_pages_link_to_the_index_and_their_neighbours(lecture_site):
         for href in hrefs:
             if not re.match(r"^(https?:|#|mailto:)", href):
                 assert (lecture_site / href.split("#")[0]).exists(), (page, href)
+
+
+def test_every_page_opens_its_lecture_in_colab(lecture_site):
+    index = (lecture_site / "index.html").read_text(encoding="utf-8")
+    for path in LECTURES:
+        url = colab_url(path.relative_to(ROOT))
+        assert url in index, path.name
+        page = (lecture_site / f"{path.stem}.html").read_text(encoding="utf-8")
+        assert page.count(f'<a class="colab" href="{url}">Open in Colab</a>') == 2, path.name
+        deck = (lecture_site / f"{path.stem}.slides.html").read_text(encoding="utf-8")
+        assert f'href="{url}"' in deck, path.name
 
 
 def test_pages_load_nothing_from_another_host(lecture_site):
