@@ -5,8 +5,10 @@ Usage: python -m aekeras_tools.lectures [--no-execute] [--output build/course] [
 `python3 tasks.py lectures` runs it (and `python3 tasks.py site` with
 `--no-execute`), so that nothing depends on remembering a step:
 
-1. `aekeras_tools.slides` sets each lecture's slide metadata by its rules
-   (the notebooks in course/ change only if a lecture was edited since);
+1. `aekeras_tools.twins` syncs every notebook with its text twin (an edit of
+   `course/NN_name.md` reaches the notebook), `aekeras_tools.slides` sets each
+   lecture's slide metadata by its rules (the notebooks in course/ change only
+   if a lecture was edited since), and the twins are synced again;
 2. `aekeras_tools.site` executes the lectures (unless `--no-execute`) and
    renders the pages, slide decks and index into the output folder;
 3. after an execution of every lecture, `aekeras_tools.lecture_claims`
@@ -24,6 +26,7 @@ from pathlib import Path
 from aekeras_tools import lecture_claims
 from aekeras_tools import site
 from aekeras_tools import slides
+from aekeras_tools import twins
 from aekeras_tools.paths import BUILD
 from aekeras_tools.paths import LECTURES
 
@@ -43,7 +46,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     notebooks = [str(p) for p in args.notebooks]
-    if slides.main(notebooks) != 0:
+    if twins.sync() != 0 or slides.main(notebooks) != 0 or twins.sync() != 0:
         return 1
     render = ["--output", str(args.output), *(["--no-execute"] if args.no_execute else [])]
     code = site.main([*render, *notebooks])

@@ -9,6 +9,8 @@ side, run from the repository root:
 """
 
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +19,8 @@ import nbformat
 import pytest
 from jupytext.config import load_jupytext_config
 from jupytext.paired_paths import paired_paths
+
+from aekeras_tools import twins
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "course" / "assignments" / "source"
@@ -172,3 +176,19 @@ def test_committed_notebook_has_no_outputs_or_volatile_metadata(notebook):
             f"language_info records the versions of one machine ({versioned}): keep only its 'name'"
         )
     assert not problems, f"{relative(notebook)}:\n" + "\n".join(problems)
+
+
+def test_twins_sync_carries_an_edit_of_the_text_twin_into_the_notebook(tmp_path):
+    # What `python3 tasks.py lectures` does first (aekeras_tools.twins), on a copy of Lecture 2.
+    lecture = LECTURES[1]
+    shutil.copy(ROOT / "course" / "jupytext.toml", tmp_path)
+    notebook = Path(shutil.copy(lecture, tmp_path))
+    twin = notebook.with_suffix(".md")
+    text = lecture.with_suffix(".md").read_text()
+    sentence = next(line for line in text.splitlines() if line.startswith("A sparse"))
+    twin.write_text(text.replace(sentence, sentence + " (edited)", 1))
+    os.utime(notebook, (1, 1))  # the twin is the side that changed last
+    assert twins.sync([notebook]) == 0
+    cells = [c.source for c in nbformat.read(notebook, as_version=4).cells]
+    assert any(sentence + " (edited)" in source for source in cells)
+    assert twin.read_text() == text.replace(sentence, sentence + " (edited)", 1)
