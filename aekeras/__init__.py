@@ -19,11 +19,18 @@ Modules, named by what they hold:
   `aekeras-course get` command that copies them into a student's folder.
 
 `import aekeras` imports Keras, and so its backend, with TensorFlow's native
-start-up log lines filtered out (see `aekeras/_native_logs.py`).
+start-up log lines filtered out (see `aekeras/_native_logs.py`). When no
+backend is chosen and TensorFlow, Keras' default, is not installed, it takes
+the installed one, JAX or PyTorch (see `aekeras/_backend.py`).
 """
 
+import sys
+
+from aekeras._backend import choose_backend
 from aekeras._native_logs import quiet_start_up
 
+if "keras" not in sys.modules:
+    choose_backend()  # TensorFlow, Keras' default, may be missing: take the installed backend
 with quiet_start_up():
     import keras  # noqa: F401
 

@@ -243,7 +243,6 @@ def test_a_fresh_runtime_installs_from_the_wheel_alone_and_runs_lecture_1_and_as
         PIP_NO_INDEX="1",
         PIP_FIND_LINKS=str(wheelhouse),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
-        KERAS_BACKEND="jax",
         HOME=str(tmp_path / "home"),
         AEKERAS_DATA_HOME=str(tmp_path / "data"),
         PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
@@ -254,7 +253,9 @@ def test_a_fresh_runtime_installs_from_the_wheel_alone_and_runs_lecture_1_and_as
         _first_code_cell(_wheel_files(dist.wheel)[MATERIAL + "lectures/" + LECTURES[0].name])
     )
 
-    # First run: aekeras is missing, and so is JAX: the cell installs aekeras[course,jax] from the wheel.
+    # First run: aekeras is missing, and so is every backend (no KERAS_BACKEND is set, as on a
+    # student's laptop): the cell picks JAX and installs aekeras[course,jax] from the wheel. Every
+    # later step, `aekeras-course` included, then runs on JAX without KERAS_BACKEND.
     out = _run([python, launch], cwd=tmp_path, env=env)
     requirement = f"aekeras[course,jax]>={aekeras.__version__},<"
     assert f"Installing {requirement}" in out, out
