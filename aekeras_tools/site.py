@@ -127,13 +127,18 @@ def title(nb, fallback):
 
 
 def lecture_facts(nb):
-    """The lecture's own facts from its metadata: `{"goals": [...], "run_time": "..."}`.
+    """The lecture's own facts from its metadata.
 
-    Both keys are optional (an empty list and "" when absent).
+    `{"goals": [...], "run_time": "...", "core": [...], "optional": [...]}`:
+    the learning goals (Markdown), the run-time estimate, and the titles of
+    the sections taught in class (the core, about 60 min) and of those
+    marked "(optional)", as in their "## " headings without the mark. Every
+    key is optional (an empty list or "" when absent).
 
     Raises:
-        ValueError: If `metadata["aekeras"]` is not a dict, `goals` not a
-            list of non-empty strings, or `run_time` not a string.
+        ValueError: If `metadata["aekeras"]` is not a dict, `goals`, `core`
+            or `optional` not a list of non-empty strings, `run_time` not a
+            string, or a section both core and optional.
     """
     facts = nb.metadata.get(METADATA_KEY, {})
     if not isinstance(facts, dict):
@@ -141,18 +146,31 @@ def lecture_facts(nb):
             f'A lecture\'s metadata["{METADATA_KEY}"] must be a dict with "goals" and "run_time". '
             f"Received: {facts!r}"
         )
-    goals, run_time = facts.get("goals", []), facts.get("run_time", "")
-    if not isinstance(goals, list) or not all(isinstance(g, str) and g.strip() for g in goals):
+    found = {key: facts.get(key, []) for key in ("goals", "core", "optional")}
+    what = {
+        "goals": "Markdown, one per goal",
+        "core": "the titles of the sections taught in class",
+        "optional": 'the titles of the sections marked "(optional)"',
+    }
+    for key, value in found.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError(
+                f'metadata["{METADATA_KEY}"]["{key}"] must be a list of non-empty strings '
+                f"({what[key]}). Received: {key}={value!r}"
+            )
+    both = sorted(set(found["core"]) & set(found["optional"]))
+    if both:
         raise ValueError(
-            f'metadata["{METADATA_KEY}"]["goals"] must be a list of non-empty strings '
-            f"(Markdown, one per goal). Received: goals={goals!r}"
+            f'A section is either core or optional, not both: remove it from metadata["{METADATA_KEY}"]'
+            f'["core"] or ["optional"]. Received: core={found["core"]!r}, optional={found["optional"]!r}'
         )
+    run_time = facts.get("run_time", "")
     if not isinstance(run_time, str):
         raise ValueError(
             f'metadata["{METADATA_KEY}"]["run_time"] must be a string, e.g. "about 2-3 min on a '
             f'2-core laptop CPU (default settings)". Received: run_time={run_time!r}'
         )
-    return {"goals": goals, "run_time": run_time}
+    return {**found, "run_time": run_time}
 
 
 def environment(nb):
@@ -225,6 +243,7 @@ class Lecture:
         self.colab = colab_url(path.resolve().relative_to(ROOT)) if inside else None
         facts = lecture_facts(nb)
         self.goals, self.planned = facts["goals"], facts["run_time"]
+        self.core, self.optional = facts["core"], facts["optional"]
         self.environment = environment(nb)
         self.seconds = seconds if seconds is not None else recorded_seconds(nb)
 

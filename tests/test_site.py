@@ -115,6 +115,11 @@ def test_index_is_the_course_front_page(lecture_site):
         assert facts["run_time"] in index  # not executed here: the notebook's own estimate
         section = index.split(f'id="{path.stem}"')[1].split("</section>")[0]
         assert section.count("<li>") == len(facts["goals"]), path.name
+        core = section.split("Core (about 60 min):")[1].split("</p>")[0]
+        optional = section.split("Optional:")[1].split("</p>")[0]
+        assert all(html.escape(title) in core for title in facts["core"]), path.name
+        assert all(html.escape(title) in optional for title in facts["optional"]), path.name
+        assert not any(html.escape(title) in core for title in facts["optional"]), path.name
     for assignment in sorted(ASSIGNMENTS.iterdir()):
         assert f"<code>{assignment.name}</code>" in index
 
@@ -136,6 +141,48 @@ def test_lecture_metadata_holds_the_goals_and_run_time_its_introduction_states(p
     assert f"Run time: {facts['run_time']}" in intro, path.name
 
 
+def sections(nb):
+    """Each "## " heading of the notebook, in order, with the Markdown cell it starts."""
+    return [
+        (cell.source.splitlines()[0].removeprefix("## "), cell)
+        for cell in nb.cells
+        if cell.cell_type == "markdown" and cell.source.startswith("## ")
+    ]
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=[p.stem for p in LECTURES])
+def test_lecture_metadata_splits_its_numbered_sections_into_core_and_optional(path):
+    # The front page's "Core (about 60 min)" and "Optional" lists are the lecture's own headings,
+    # and a reader of the notebook sees the same split in them.
+    nb = nbformat.read(path, as_version=4)
+    facts = site.lecture_facts(nb)
+    headings = [heading for heading, _ in sections(nb)]
+    numbered = [heading for heading in headings if heading[0].isdigit()]
+    assert facts["core"] and facts["optional"], path.name
+    for title in facts["core"]:
+        assert title in headings, (path.name, title)  # and not marked "(optional)"
+    for title in facts["optional"]:
+        assert f"{title} (optional)" in headings, (path.name, title)
+    marked = [heading.removesuffix(" (optional)") for heading in numbered]
+    assert sorted(marked) == sorted(facts["core"] + facts["optional"]), path.name
+    assert sum("(optional)" in heading for heading in headings) == len(facts["optional"])
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=[p.stem for p in LECTURES])
+def test_lecture_core_has_two_to_four_predict_then_run_checkpoints_each_before_a_code_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    core = set(site.lecture_facts(nb)["core"])
+    section, found = None, 0
+    for cell, after in zip(nb.cells, nb.cells[1:]):
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            section = cell.source.splitlines()[0].removeprefix("## ")
+        if cell.cell_type == "markdown" and cell.source.startswith("**Predict, then run.**"):
+            assert after.cell_type == "code", (path.name, cell.source)  # the answer: the next cell
+            assert "?" in cell.source, (path.name, cell.source)
+            found += section in core
+    assert 2 <= found <= 4, (path.name, found)
+
+
 @pytest.mark.parametrize(
     "metadata, message",
     [
@@ -143,6 +190,12 @@ def test_lecture_metadata_holds_the_goals_and_run_time_its_introduction_states(p
         ({"goals": "one goal"}, r"list of non-empty strings .* Received: goals='one goal'"),
         ({"goals": ["ok", ""]}, r"Received: goals=\['ok', ''\]"),
         ({"run_time": 120}, r"must be a string, e.g. .* Received: run_time=120"),
+        ({"core": "1. The loss"}, r'\["core"\] must be a list .* Received: core=.1. The loss.'),
+        ({"optional": ["2. More", 2]}, r"Received: optional=\['2. More', 2\]"),
+        (
+            {"core": ["1. The loss"], "optional": ["1. The loss"]},
+            r"either core or optional, not both.* Received: core=\['1. The loss'\]",
+        ),
     ],
 )
 def test_lecture_facts_reject_malformed_metadata(metadata, message):
