@@ -45,6 +45,7 @@ def colab_url(notebook, ref=None):
 
     Example:
 
+    >>> import aekeras
     >>> aekeras.course.colab_url("course/01_autoencoders.ipynb", ref="main")
     'https://colab.research.google.com/github/aekeras/aekeras/blob/main/course/01_autoencoders.ipynb'
     """
@@ -66,6 +67,7 @@ def install_requirement(version=__version__, extras="course"):
 
     Example:
 
+    >>> import aekeras
     >>> aekeras.course.install_requirement("0.1.0")
     'aekeras[course]>=0.1.0,<0.2'
     """
@@ -186,6 +188,7 @@ def get(directory=DEFAULT_DIRECTORY, force=False, material=None):
 
     Example:
 
+    >>> import aekeras
     >>> aekeras.course.get("my-course")  # doctest: +SKIP
     {'lectures/01_autoencoders.ipynb': 'copied', ...}
     """
