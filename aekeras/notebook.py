@@ -10,6 +10,9 @@ import keras
 import numpy as np
 
 FULL_RUN_VARIABLE = "AEKERAS_FULL_RUN"
+# Overrides the seed a lecture passes to `setup`: the claims audit reruns each
+# lecture with several seeds (python -m aekeras_tools.claims_audit).
+SEED_VARIABLE = "AEKERAS_SEED"
 # MIME types of the records `setup` and `claim` display in a notebook: the course
 # tooling (aekeras_tools) reads the lecture's facts from these, never from printed text.
 SETUP_MIMETYPE = "application/vnd.aekeras.setup+json"
@@ -86,6 +89,23 @@ def _inline_figures():
         get_ipython().run_line_magic("matplotlib", "inline")
 
 
+def seed_override(seed):
+    """The seed to use: `seed`, unless the environment variable `AEKERAS_SEED` sets one.
+
+    Raises:
+        ValueError: `AEKERAS_SEED` is set but not a non-negative integer.
+    """
+    value = os.environ.get(SEED_VARIABLE, "").strip()
+    if not value:
+        return seed
+    if not value.isdigit():
+        raise ValueError(
+            f"{SEED_VARIABLE} must be a non-negative integer (the seed of every random "
+            f"generator of the lecture), or unset. Received: {SEED_VARIABLE}={value!r}"
+        )
+    return int(value)
+
+
 def setup(seed=0):
     """Seeds every random generator and reports what the lecture runs on.
 
@@ -103,14 +123,18 @@ def setup(seed=0):
     it makes cuDNN pick deterministic algorithms.
 
     Args:
-        seed: Int seed for Python, NumPy and the Keras backend.
+        seed: Int seed for Python, NumPy and the Keras backend. The
+            environment variable `AEKERAS_SEED` overrides it (the lectures
+            derive every other seed they use from `info["seed"]`, so one
+            variable reruns a whole lecture with another seed).
 
     Returns:
-        A dict with `seed`, `backend`, `devices`, `device` (a one-line
+        A dict with `seed` (the seed used), `backend`, `devices`, `device` (a one-line
         description), `versions`, `full_run` and `start` (a
         `time.perf_counter()` stamp to report the notebook's run time).
     """
     _inline_figures()
+    seed = seed_override(seed)
     keras.utils.set_random_seed(seed)
     backend = keras.backend.backend()
     if backend == "tensorflow":
