@@ -26,7 +26,9 @@ student code itself. What each wall enforces on Linux, and what it does not:
   the parent folder of the sandbox folders too (so no other submission's folder is visible), then
   the sandbox folder mounted back alone; every other mount is made read-only, so the code can write
   only in its folder; then all capabilities are dropped (`setpriv`, no new privileges), so the code
-  cannot undo a mount. Without namespaces (no unprivileged user namespaces) none of this holds:
+  cannot undo a mount. A grader that runs as root runs the code as a fresh unprivileged uid, and
+  also hides root's home folder (but for a Python installed there). Other world-readable files of the
+  machine stay readable. Without namespaces (no unprivileged user namespaces) none of this holds:
   `run` then refuses unless `require_isolation=False`, and the result says so.
 - **Environment**: a minimal one (PATH, LANG, HOME and TMPDIR in the folder, and what the caller
   passes); the working directory is the sandbox folder.
@@ -50,6 +52,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -189,6 +192,21 @@ exec prlimit $LIMITS setpriv $USER_IDS --bounding-set=-all --inh-caps=-all --no-
 """
 
 
+def _root_home(executable, hide, reveal):
+    """A root grader's home is hidden too (keys, histories), but an interpreter installed there
+    (pyenv, conda) stays visible: the sandbox runs as an unprivileged uid that could not reach it."""
+    home = Path.home().resolve()
+    if home == Path("/"):
+        return hide, reveal
+    interpreters = {
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(executable).resolve().parent.parent,
+    }
+    kept = [p.resolve() for p in interpreters if home in p.resolve().parents]
+    return [*hide, home], sorted({*map(Path, reveal), *kept})
+
+
 def _rlimits(limits):
     cpu = int(limits.cpu_s or limits.wall_s) + 1
     return {
@@ -281,6 +299,7 @@ def run(
         if uid is not None:
             for path in [folder, *folder.rglob("*")]:
                 os.chown(path, uid, uid, follow_symlinks=False)
+            hide, reveal = _root_home(argv[0], hide, reveal)
         environment.update(
             # Paths without spaces.
             HIDE=" ".join(str(p) for p in (folder.parent, *hide)),

@@ -1,0 +1,660 @@
+"""Grades a class: every submission in an nbgrader course directory, in parallel sandboxes, judged outside them.
+
+Usage (from the repository root, with the project's environment):
+
+    python -m aekeras_tools.grading [ASSIGNMENT ...] [--course DIR] [--workers N] [--student ID]
+                                    [--force] [--csv FILE]
+
+or `python3 tasks.py grade [ASSIGNMENT]`. It reads nbgrader's course directory (default
+`course/assignments/`): the instructor notebooks `source/<assignment>/<notebook>.ipynb`, the
+submissions `submitted/<student>/<assignment>/<notebook>.ipynb`, and the trusted checks of each
+assignment, `grading/checks_<assignment>.py`. It writes the scores into nbgrader's `gradebook.db`,
+each submission's result to `autograded/<student>/<assignment>/aekeras_result.json`, prints a table
+(one row per student and assignment: score, maximum, status and reason) and writes `grades_lms.csv`.
+
+Design: who runs what
+---------------------
+
+The threat model. A submission is code that runs before anything the grader does with it. In
+`nbgrader autograde`, the hidden tests run in the student's own kernel after the student's cells, so
+a few lines in an answer can replace the grading helpers or the functions a check calls, switch off a
+guard, rewrite the cells still to come, read the hidden tests from disk, or loop, allocate, fork and
+print until the batch stops. Here:
+
+- **The trusted harness** is this module. It never executes student code. It reads the submitted
+  notebook as data (size-limited JSON), takes only the student's *answer* cells from it (by grade
+  id, found in the instructor's notebook), and puts them between the instructor's own given cells;
+  test cells, hidden or not, never go to the student's process.
+- **The sandbox** (`aekeras_tools.sandbox`): each step of each submission runs in its own
+  subprocess, in a fresh temporary folder (its working directory and HOME), with limits on wall
+  clock, CPU, memory, processes and file size, no network, the course directory (other submissions,
+  the instructor's notebooks, the checks, the gradebook) hidden, and everything but its folder
+  read-only. The step executes the cells, then a *probe* of the assignment's checks calls the
+  student's functions on the grader's inputs and exports plain values (NumPy arrays) to a file.
+- **The judges** are functions of `grading/checks_<assignment>.py`, run here, outside the
+  sandbox. They receive only the exported arrays (loaded without pickle), compute the expected
+  results themselves with the library, and pass or fail each graded cell with a message. So nothing
+  the student's code does to its own process (patching NumPy, the runner, builtins) changes how a
+  check decides, only what the student's own functions return.
+- **NumPy-only tasks** run in a step with `numpy_only`: the interpreter starts without its
+  site-packages (`python -I -S`), NumPy is mounted into the sandbox folder, and in the sandbox the
+  site-packages folders are hidden, so aekeras, Keras, SciPy, scikit-learn cannot be imported at all
+  (there is no guard to switch off).
+
+A checks module defines `NOTEBOOK` (the notebook's name), `STEPS` (a list of dicts: `name`,
+`numpy_only`, `cells`: the answer cells to run, or None for the whole notebook, `probe`: code that
+calls `export(name, value)`, optional `wall_s` and `memory_bytes`) and `CHECKS` (grade id of an
+autograded cell -> a function of the exported values that raises AssertionError with the message a
+student sees). Exported names are prefixed with the step's name (`numpy.rec` for `export("rec", ...)`).
+
+Statuses: graded; timed out, out of memory, output flood (a step hit a limit: the checks that need
+its values fail); damaged (the file is not a notebook, a cell is missing or duplicated, the file has
+another name: graded from what could be found); suspicious (an answer cell does what no answer needs,
+e.g. imports `sys`, `ctypes`, `subprocess`, reads frames or files outside its folder: graded as
+usual, flagged for a person to read). Each comes with its reason.
+"""
+
+import argparse
+import concurrent.futures
+import csv
+import dataclasses
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from aekeras_tools import sandbox
+from aekeras_tools.paths import COURSE
+
+COURSE_DIR = COURSE / "assignments"
+COURSE_ID = "aekeras"
+RESULT_FILE = "aekeras_result.json"
+LMS_CSV = "grades_lms.csv"
+MAX_NOTEBOOK_BYTES = 20 * 2**20  # larger submissions are damaged (outputs of a flood)
+DEFAULT_LIMITS = sandbox.Limits(wall_s=300, memory_bytes=12 * 2**30, processes=512)
+
+GRADED, TIMED_OUT, OUT_OF_MEMORY, OUTPUT_FLOOD, DAMAGED, SUSPICIOUS, ERROR = (
+    "graded",
+    "timed out",
+    "out of memory",
+    "output flood",
+    "damaged",
+    "suspicious",
+    "grading error",
+)
+# What no answer cell needs, with the reason a person reads in the summary.
+SUSPICIOUS_CODE = (
+    (
+        r"\bimport\s+(sys|ctypes|subprocess|socket|gc|inspect|builtins|importlib|signal)\b",
+        "imports `{0}`",
+    ),
+    (
+        r"\bfrom\s+(sys|ctypes|subprocess|socket|gc|inspect|builtins|importlib|signal)\b",
+        "imports from `{0}`",
+    ),
+    (
+        r"\b(__import__|_getframe|setprofile|settrace|__builtins__|__code__|__globals__)\b",
+        "uses `{0}`",
+    ),
+    (r"\b(os\.(?:system|fork|kill|popen|exec\w*|spawn\w*)|open\s*\(\s*['\"]/)", "calls `{0}`"),
+    (r"\b(exec|eval|compile)\s*\(", "calls `{0}`"),
+)
+
+
+@dataclasses.dataclass
+class Submission:
+    """One student's folder for one assignment: `path` is the notebook found there, or None."""
+
+    student: str
+    assignment: str
+    folder: Path
+    path: Path | None
+
+
+# ----------------------------------------------------------------- course directory
+def assignments(course_dir=COURSE_DIR):
+    """The assignments with instructor notebooks under source/, sorted."""
+    return sorted(p.name for p in (Path(course_dir) / "source").iterdir() if p.is_dir())
+
+
+def load_checks(course_dir, assignment):
+    """The trusted checks module `grading/checks_<assignment>.py` (instructor-only)."""
+    path = Path(course_dir) / "grading" / f"checks_{assignment}.py"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no trusted checks for {assignment}: expected {path} (see aekeras_tools.grading)"
+        )
+    spec = importlib.util.spec_from_file_location(f"checks_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def discover(course_dir, assignment, notebook, students=None):
+    """The submissions of `assignment` under submitted/, one per student folder, sorted by student."""
+    found = []
+    for folder in sorted((Path(course_dir) / "submitted").glob(f"*/{assignment}")):
+        student = folder.parent.name
+        if students and student not in students:
+            continue
+        expected = folder / f"{notebook}.ipynb"
+        others = sorted(folder.glob("*.ipynb"))
+        found.append(
+            Submission(
+                student,
+                assignment,
+                folder,
+                expected if expected.exists() else (others or [None])[0],
+            )
+        )
+    return found
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def graded_cells(source):
+    """{grade id: points} of the autograded test cells of the instructor notebook."""
+    return {
+        _meta(c)["grade_id"]: float(_meta(c).get("points", 0))
+        for c in source.cells
+        if c.cell_type == "code" and _meta(c).get("grade") and not _meta(c).get("solution")
+    }
+
+
+# ----------------------------------------------------------------- reading a submission
+def read_submission(submission, source):
+    """(answer cells {grade id: source}, problems) of a submission, read as data (never executed)."""
+    problems = []
+    if submission.path is None:
+        return {}, ["no notebook in the submission folder"]
+    if submission.path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        return {}, [f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"]
+    try:
+        data = json.loads(submission.path.read_text(encoding="utf-8", errors="replace"))
+    except json.JSONDecodeError as error:
+        return {}, [
+            f"the file is not valid JSON ({error.msg}, line {error.lineno}); it cannot be opened as a notebook"
+        ]
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        return {}, ["the file is not a notebook (no list of cells)"]
+    if not cells:
+        return {}, ["the notebook has no cells"]
+    solutions = {
+        _meta(c)["grade_id"]
+        for c in source.cells
+        if _meta(c).get("solution") and c.cell_type == "code"
+    }
+    answers = {}
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        meta = (
+            cell.get("metadata", {}).get("nbgrader", {})
+            if isinstance(cell.get("metadata"), dict)
+            else {}
+        )
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if grade_id not in solutions or cell.get("cell_type") != "code":
+            continue
+        text = cell.get("source", "")
+        text = "".join(text) if isinstance(text, list) else str(text)
+        if grade_id in answers:
+            problems.append(
+                f"the answer cell {grade_id} appears more than once; the first copy was graded"
+            )
+            continue
+        answers[grade_id] = text
+    missing = sorted(solutions - answers.keys())
+    if missing:
+        problems.append(
+            f"answer cells missing (deleted, or their metadata changed): {', '.join(missing)}"
+        )
+    return answers, problems
+
+
+def suspicious(answers):
+    """Reasons to have a person read the answer cells: code that no answer needs."""
+    reasons = []
+    for grade_id, text in answers.items():
+        for pattern, reason in SUSPICIOUS_CODE:
+            match = re.search(pattern, text)
+            if match:
+                reasons.append(f"{grade_id} {reason.format(match.group(1))}")
+    return reasons
+
+
+def compose(source, answers, names=None):
+    """The cells one sandbox step runs: the instructor's given code cells and the student's answers.
+
+    Test cells (autograded, hidden parts or not) are never included. With `names`, only those answer
+    cells run (a NumPy-only step runs the answer cells without the notebook's set-up).
+    """
+    cells = []
+    for cell in source.cells:
+        meta = _meta(cell)
+        if cell.cell_type != "code" or not meta:
+            continue
+        grade_id = meta.get("grade_id")
+        if meta.get("solution"):
+            if names is None or grade_id in names:
+                cells.append({"id": grade_id, "source": answers.get(grade_id, "")})
+        elif not meta.get("grade") and names is None:
+            cells.append({"id": grade_id, "source": cell.source})
+    return cells
+
+
+# ----------------------------------------------------------------- running a step
+# Packages a NumPy-only step must not reach, even by path: their folders are hidden there.
+NOT_NUMPY = (
+    "aekeras",
+    "keras",
+    "tensorflow",
+    "torch",
+    "jax",
+    "jaxlib",
+    "scipy",
+    "sklearn",
+    "skimage",
+)
+
+
+def _not_numpy_folders():
+    """The site-packages folders of this interpreter and its base, and the folders of `NOT_NUMPY`
+    packages (an editable aekeras lives in a checkout)."""
+    folders = set()
+    for base in {sys.prefix, sys.base_prefix}:
+        paths = sysconfig.get_paths(vars={"base": base, "platbase": base})
+        folders.update(paths[key] for key in ("purelib", "platlib"))
+    for name in NOT_NUMPY:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        folders.update((spec and spec.submodule_search_locations) or ())
+    return sorted(str(Path(f).resolve()) for f in folders if os.path.isdir(f))
+
+
+def _numpy_mounts():
+    """(source, name) pairs that make NumPy (and its bundled libraries) importable from `_site/`."""
+    root = Path(np.__file__).resolve().parent
+    pairs = [(root, "_site/numpy")]
+    libs = root.parent / "numpy.libs"
+    if libs.is_dir():
+        pairs.append((libs, "_site/numpy.libs"))
+    return pairs
+
+
+def run_step(step, cells, course_dir, workspace, inputs=None, env=None):
+    """Runs one step in a fresh sandbox folder under `workspace` (hidden from the step, like every other
+    folder there): returns (sandbox.Result, {cell id: error}, {"<step>.<name>": exported array})."""
+    folder = Path(tempfile.mkdtemp(prefix="step-", dir=workspace))
+    try:
+        numpy_only = bool(step.get("numpy_only"))
+        shutil.copy(Path(__file__).with_name("sandbox_runner.py"), folder / "runner.py")
+        if inputs:
+            np.savez(folder / "inputs.npz", **inputs)
+        prelude = [{"id": "prelude", "source": "import numpy as np"}] if numpy_only else []
+        job = {
+            "cells": prelude + cells,
+            "probe": step.get("probe", ""),
+            "sys_path": [str(folder / "_site")] if numpy_only else [],
+        }
+        (folder / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        limits = dataclasses.replace(
+            DEFAULT_LIMITS,
+            **{
+                k: step[k]
+                for k in ("wall_s", "memory_bytes", "processes", "file_bytes")
+                if k in step
+            },
+        )
+        python = sys.executable
+        if numpy_only:
+            argv, bind, hide_after = (
+                [python, "-I", "-S", "runner.py"],
+                _numpy_mounts(),
+                _not_numpy_folders(),
+            )
+        else:
+            argv, bind, hide_after = [python, "-I", "runner.py"], (), ()
+        passed = ("AEKERAS_RAW_DATA", "AEKERAS_DATA_HOME", "KERAS_BACKEND")
+        environment = {
+            "KERAS_BACKEND": "tensorflow",
+            "MPLBACKEND": "Agg",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "OMP_NUM_THREADS": "1",
+            **{k: os.environ[k] for k in passed if k in os.environ},
+            **(env or {}),
+        }
+        result = sandbox.run(
+            argv,
+            folder,
+            limits,
+            env=environment,
+            hide=[Path(course_dir).resolve()],
+            hide_after=hide_after,
+            bind=bind,
+            require_isolation=not os.environ.get("AEKERAS_GRADING_WITHOUT_ISOLATION"),
+        )
+        return (result, *_read_outputs(folder, step["name"]))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read_outputs(folder, name):
+    """({cell id: error}, {"<name>.<key>": array}) from what a step wrote: untrusted files, read as data."""
+    errors, values = {}, {}
+    cells_file, values_file = folder / "out" / "cells.json", folder / "out" / "values.npz"
+    if cells_file.is_file() and not cells_file.is_symlink() and cells_file.stat().st_size < 2**20:
+        try:
+            errors = {
+                str(e["id"]): str(e["error"])
+                for e in json.loads(cells_file.read_text())
+                if e.get("error")
+            }
+        except (ValueError, TypeError, KeyError, AttributeError):
+            errors = {}
+    if values_file.is_file() and not values_file.is_symlink():
+        try:
+            with np.load(values_file, allow_pickle=False) as archive:
+                values = {f"{name}.{k}": archive[k] for k in archive.files}
+        except (ValueError, OSError, EOFError):
+            values = {}
+    return errors, values
+
+
+# ----------------------------------------------------------------- grading one submission
+def _check(judge, values, inputs):
+    """(passed, message) of one trusted check; the message says why a check failed."""
+    try:
+        judge(values, inputs)
+        return True, ""
+    except AssertionError as error:
+        return False, str(error)[:2000]
+    except KeyError as error:
+        return False, f"Your code produced no result for this check (no value {error})."
+    except Exception as error:  # an odd value must not stop the batch
+        return False, f"Your result could not be checked: {type(error).__name__}: {error}"[:2000]
+
+
+def grade_submission(submission, course_dir, checks, workspace=None, env=None, seed=None):
+    """Grades one submission (on a worker): a dict with student, assignment, score, max_score, status,
+    reason, and per test cell its points and message. Nothing the submission does makes it raise.
+
+    Args:
+        submission: a `Submission`.
+        course_dir: nbgrader's course directory.
+        checks: the assignment's checks module (`load_checks`).
+        workspace: the folder the sandbox folders are made in (hidden from every sandbox); default: a
+            temporary one.
+        env: further environment variables of the sandboxes.
+        seed: of the grader's random inputs (default: fresh entropy, so no one knows them in advance).
+    """
+    course_dir = Path(course_dir)
+    source = nbformat.read(
+        course_dir / "source" / submission.assignment / f"{checks.NOTEBOOK}.ipynb", as_version=4
+    )
+    points = graded_cells(source)
+    start = time.perf_counter()
+    answers, problems = read_submission(submission, source)
+    if submission.path is not None and submission.path.name != f"{checks.NOTEBOOK}.ipynb":
+        problems.insert(
+            0, f"the notebook is named {submission.path.name}, not {checks.NOTEBOOK}.ipynb"
+        )
+    status, reason = GRADED, ""
+    values, inputs, failures = {}, {}, {}
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory(prefix="aekeras-grading-", dir=workspace) as root:
+        for step in checks.STEPS if answers else ():
+            name = step["name"]
+            step_inputs = step["inputs"](rng) if "inputs" in step else {}
+            inputs.update({f"{name}.{k}": np.asarray(v) for k, v in step_inputs.items()})
+            result, errors, step_values = run_step(
+                step,
+                compose(source, answers, step.get("cells")),
+                course_dir,
+                root,
+                step_inputs,
+                env,
+            )
+            values.update(step_values)
+            if result.status != sandbox.OK:
+                failures[name] = f"{result.status}: {result.reason}"
+                if status == GRADED and result.status != sandbox.CRASHED:
+                    status, reason = result.status, f"step {name}: {result.reason}"
+            elif errors:
+                failures[name] = "; ".join(f"{cell}: {error}" for cell, error in errors.items())
+    results = {}
+    for grade_id, maximum in points.items():
+        judge = checks.CHECKS.get(grade_id)
+        if judge is None:
+            passed, message = False, f"grading error: no trusted check for {grade_id}"
+        elif not answers:
+            passed, message = False, "Your notebook could not be graded: " + "; ".join(problems)
+        else:
+            passed, message = _check(judge, values, inputs)
+            needed = getattr(judge, "steps", None) or [k.split(".")[0] for k in failures]
+            why = "; ".join(failures[k] for k in needed if k in failures)
+            if not passed and why:
+                message += f" (Your code: {why[:600]})"
+        results[grade_id] = {
+            "points": maximum if passed else 0.0,
+            "max_points": maximum,
+            "message": message,
+        }
+    if status == GRADED and problems:
+        status, reason = DAMAGED, "; ".join(problems)
+    flags = suspicious(answers)
+    if status == GRADED and flags:
+        status, reason = SUSPICIOUS, "; ".join(flags)
+    elif flags:
+        reason += "; also suspicious: " + "; ".join(flags)
+    return {
+        "student": submission.student,
+        "assignment": submission.assignment,
+        "score": sum(r["points"] for r in results.values()),
+        "max_score": sum(points.values()),
+        "status": status,
+        "reason": reason,
+        "checks": results,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+# ----------------------------------------------------------------- the batch
+def result_path(course_dir, student, assignment):
+    return Path(course_dir) / "autograded" / student / assignment / RESULT_FILE
+
+
+def _duration(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _progress(done, total, start, stream):
+    elapsed = time.perf_counter() - start
+    eta = elapsed / done * (total - done) if done else 0
+    width = 30
+    bar = "#" * (width * done // max(total, 1))
+    stream.write(
+        f"\r[{bar:<{width}}] {done}/{total}  elapsed {_duration(elapsed)}  ETA {_duration(eta)} "
+    )
+    stream.flush()
+
+
+def record(course_dir, source_notebooks, results):
+    """Writes the results into nbgrader's gradebook (the only writer; called in the main process)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.api import MissingEntry
+
+    # nbgrader runs the `alembic` command of this environment when it creates or upgrades the gradebook.
+    scripts = os.path.dirname(sys.executable)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join(filter(None, [scripts, os.environ.get("PATH")]))
+    with (
+        warnings.catch_warnings(),
+        Gradebook(f"sqlite:///{Path(course_dir) / 'gradebook.db'}", course_id=COURSE_ID) as gb,
+    ):
+        # nbgrader's add_submission links the new row to its student before adding it to the session;
+        # SQLAlchemy warns at the next flush (nbgrader's own autograde does the same).
+        warnings.filterwarnings("ignore", r"Object of type <\w+> not in session")
+        for assignment, (notebook, source) in source_notebooks.items():
+            gb.update_or_create_assignment(assignment)
+            gb.update_or_create_notebook(notebook, assignment)
+            for cell in source.cells:
+                meta = _meta(cell)
+                if meta.get("grade"):
+                    gb.update_or_create_grade_cell(
+                        meta["grade_id"],
+                        notebook,
+                        assignment,
+                        max_score=float(meta.get("points", 0)),
+                        cell_type=cell.cell_type,
+                    )
+                if meta.get("solution"):
+                    gb.update_or_create_solution_cell(meta["grade_id"], notebook, assignment)
+        for result in results:
+            notebook = source_notebooks[result["assignment"]][0]
+            gb.update_or_create_student(result["student"])
+            try:
+                gb.find_submission(result["assignment"], result["student"])
+            except MissingEntry:
+                gb.add_submission(result["assignment"], result["student"])
+            for grade_id, check in result["checks"].items():
+                grade = gb.find_grade(grade_id, notebook, result["assignment"], result["student"])
+                grade.auto_score = check["points"]
+            gb.db.commit()
+
+
+def write_csv(path, results):
+    """One row per student and assignment: what an LMS imports (student, assignment, score, maximum,
+    status, reason)."""
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "reason"])
+        for r in sorted(results, key=lambda r: (r["student"], r["assignment"])):
+            writer.writerow(
+                [
+                    r["student"],
+                    r["assignment"],
+                    f"{r['score']:g}",
+                    f"{r['max_score']:g}",
+                    r["status"],
+                    r["reason"],
+                ]
+            )
+
+
+def summary(results):
+    """The table printed at the end: one row per student and assignment."""
+    rows = [("student", "assignment", "score", "status", "reason")]
+    for r in sorted(results, key=lambda r: (r["student"], r["assignment"])):
+        rows.append(
+            (
+                r["student"],
+                r["assignment"],
+                f"{r['score']:g}/{r['max_score']:g}",
+                r["status"],
+                r["reason"][:120],
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4]
+        for row in rows
+    )
+
+
+def grade(
+    course_dir=COURSE_DIR, names=None, workers=None, students=None, force=False, stream=sys.stderr
+):
+    """Grades every submission of the assignments `names` (default: all) and returns the results of every
+    student, those graded before included. Graded submissions are skipped unless `force` or `students`."""
+    course_dir = Path(course_dir)
+    names = names or assignments(course_dir)
+    jobs, results, sources = [], [], {}
+    for assignment in names:
+        checks = load_checks(course_dir, assignment)
+        source = nbformat.read(
+            course_dir / "source" / assignment / f"{checks.NOTEBOOK}.ipynb", as_version=4
+        )
+        sources[assignment] = (checks.NOTEBOOK, source)
+        for submission in discover(course_dir, assignment, checks.NOTEBOOK, students):
+            done = result_path(course_dir, submission.student, assignment)
+            if done.is_file() and not (force or students):
+                results.append(json.loads(done.read_text()))
+            else:
+                jobs.append((submission, checks))
+    workers = workers or os.cpu_count() or 1
+    start, fresh = time.perf_counter(), []
+    _progress(0, len(jobs), start, stream)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(grade_submission, s, course_dir, c): s for s, c in jobs}
+        for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            submission = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # a grader bug must not lose the batch
+                result = {
+                    "student": submission.student,
+                    "assignment": submission.assignment,
+                    "score": 0.0,
+                    "max_score": sum(graded_cells(sources[submission.assignment][1]).values()),
+                    "status": ERROR,
+                    "reason": f"{type(error).__name__}: {error}",
+                    "checks": {},
+                }
+            path = result_path(course_dir, submission.student, submission.assignment)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result, indent=1))
+            fresh.append(result)
+            _progress(n, len(jobs), start, stream)
+    stream.write("\n")
+    record(course_dir, sources, fresh)
+    return results + fresh
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "assignments", nargs="*", help="assignment ids (default: every one under source/)"
+    )
+    parser.add_argument("--course", type=Path, default=COURSE_DIR, help="nbgrader course directory")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="parallel sandboxes (default: one per core)"
+    )
+    parser.add_argument(
+        "--student", action="append", help="grade (again) only this student; repeatable"
+    )
+    parser.add_argument("--force", action="store_true", help="grade again what was graded before")
+    parser.add_argument(
+        "--csv", type=Path, default=None, help=f"the LMS file (default: COURSE/{LMS_CSV})"
+    )
+    args = parser.parse_args(argv)
+    known = assignments(args.course)
+    unknown = sorted(set(args.assignments) - set(known))
+    if unknown:
+        parser.error(f"unknown assignment {', '.join(unknown)}; expected one of {', '.join(known)}")
+    results = grade(args.course, args.assignments, args.workers, args.student, args.force)
+    print(summary(results))
+    csv_path = args.csv or args.course / LMS_CSV
+    write_csv(csv_path, results)
+    print(f"\n{len(results)} results; LMS file: {csv_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
