@@ -13,6 +13,10 @@ Usage (Python >= 3.11, standard library only):
     python3 tasks.py lint       # ruff check and ruff format --check (tests/test_style.py)
     python3 tasks.py lint --fix # let ruff fix what it can and format the files
     python3 tasks.py setup      # only create/update the environment
+    python3 tasks.py grade [ASSIGNMENT ...] [--workers N] [--student ID] [--force]
+                                # grade every submission in course/assignments/submitted/ in
+                                # parallel sandboxes (aekeras_tools.grading): gradebook, summary
+                                # table, course/assignments/grades_lms.csv
 
 Options:
     --backend {all,tensorflow,jax,torch}
@@ -28,6 +32,9 @@ Options:
         where you installed the accelerator builds of JAX or PyTorch yourself.
     --fix
         `lint`: apply ruff's fixes and formatting instead of only checking.
+    --workers N, --student ID (repeatable), --force, --course DIR
+        `grade`: parallel sandboxes (default: one per core); grade (again) only these
+        students; grade again what was graded before; another nbgrader course directory.
 
 Environment variables:
     AEKERAS_RAW_DATA        folder with offline dataset copies (see data/README.md);
@@ -159,6 +166,20 @@ def site(python):
     return run([python, "-m", "aekeras_tools.lectures", "--no-execute", "--output", BUILD])
 
 
+def grade(python, args):
+    """Grades the submissions of the course directory (aekeras_tools.grading, in the complete environment)."""
+    cmd = [python, "-m", "aekeras_tools.grading", *args.assignments]
+    if args.workers:
+        cmd += ["--workers", args.workers]
+    for student in args.student or ():
+        cmd += ["--student", student]
+    if args.force:
+        cmd.append("--force")
+    if args.course:
+        cmd += ["--course", Path(args.course).resolve()]
+    return run(cmd)
+
+
 def lint(python, fix=False):
     """ruff check and ruff format over the project (with `fix`: ruff's fixes and formatting)."""
     check = run([python, "-m", "ruff", "check", *(["--fix"] if fix else []), "."])
@@ -255,11 +276,23 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("task", choices=["setup", "lectures", "site", "test", "lint"])
+    parser.add_argument("task", choices=["setup", "lectures", "site", "test", "lint", "grade"])
+    parser.add_argument("assignments", nargs="*", help="`grade`: assignment ids (default: all)")
     parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
     parser.add_argument("--current-env", action="store_true")
     parser.add_argument("--fix", action="store_true")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--student", action="append")
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--course")
     args = parser.parse_args(argv)
+    if args.task != "grade" and (
+        args.assignments or args.workers or args.student or args.force or args.course
+    ):
+        parser.error(
+            "assignments, --workers, --student, --force and --course belong to `grade`. "
+            f"Received: {' '.join(argv)}"
+        )
     if extra and args.task != "test":
         parser.error(f"only `test` passes arguments on (to pytest). Received: -- {' '.join(extra)}")
     if args.fix and args.task != "lint":
@@ -279,6 +312,8 @@ def main(argv=None):
         return site(python)
     if args.task == "lint":
         return lint(python, fix=args.fix)
+    if args.task == "grade":
+        return grade(python, args)
     return 0
 
 

@@ -72,6 +72,7 @@ def test_site_and_lectures_run_the_pipeline_that_keeps_slides_and_claims_current
     [
         (["lint", "--", "-x"], r"only `test` passes arguments on \(to pytest\). Received: -- -x"),
         (["test", "--fix"], r"--fix belongs to `lint`. Received: test --fix"),
+        (["lint", "--force"], r"belong to `grade`. Received: lint --force"),
     ],
 )
 def test_misplaced_arguments_are_refused(tasks, capsys, argv, message):
@@ -79,6 +80,23 @@ def test_misplaced_arguments_are_refused(tasks, capsys, argv, message):
         tasks.main(argv)
     assert re.search(message, capsys.readouterr().err)
     assert tasks.calls == []  # nothing ran
+
+
+def test_grade_runs_the_class_grader_with_its_options(tasks):
+    argv = ["grade", "a1_autoencoders", "--workers", "3", "--student", "ada", "--force"]
+    assert tasks.main(argv) == 0
+    (command,) = tasks.calls
+    assert command == [
+        "python-of-complete",
+        "-m",
+        "aekeras_tools.grading",
+        "a1_autoencoders",
+        "--workers",
+        "3",
+        "--student",
+        "ada",
+        "--force",
+    ]
 
 
 @pytest.fixture
