@@ -43,9 +43,13 @@ print until the batch stops. Here:
 
 A checks module defines `NOTEBOOK` (the notebook's name), `STEPS` (a list of dicts: `name`,
 `numpy_only`, `cells`: the answer cells to run, or None for the whole notebook, `probe`: code that
-calls `export(name, value)`, optional `wall_s` and `memory_bytes`) and `CHECKS` (grade id of an
-autograded cell -> a function of the exported values that raises AssertionError with the message a
-student sees). Exported names are prefixed with the step's name (`numpy.rec` for `export("rec", ...)`).
+calls `export(name, value)`, optional `inputs`: a function of a NumPy Generator that returns the
+grader's input arrays, found by the probe in `inputs`, `keep` and `carry`: files handed from a step to
+a later one (`run_step`), and limits `wall_s`, `memory_bytes`, `processes`, `file_bytes`) and
+`CHECKS` (grade id of an autograded cell -> a function `judge(values, inputs)` that raises
+AssertionError with the message a student sees; its optional attribute `steps` names the steps whose
+failures its message quotes). Exported names and inputs are prefixed with the step's name
+(`numpy.rec` for `export("rec", ...)` in the step `numpy`).
 
 Statuses: graded; timed out, out of memory, output flood (a step hit a limit: the checks that need
 its values fail); damaged (the file is not a notebook, a cell is missing or duplicated, the file has
@@ -107,7 +111,7 @@ SUSPICIOUS_CODE = (
         "uses `{0}`",
     ),
     (r"\b(os\.(?:system|fork|kill|popen|exec\w*|spawn\w*)|open\s*\(\s*['\"]/)", "calls `{0}`"),
-    (r"\b(exec|eval|compile)\s*\(", "calls `{0}`"),
+    (r"(?<![.\w])(exec|eval|compile)\s*\(", "calls `{0}`"),
 )
 
 
@@ -299,9 +303,18 @@ def _numpy_mounts():
 
 def run_step(step, cells, course_dir, workspace, inputs=None, env=None):
     """Runs one step in a fresh sandbox folder under `workspace` (hidden from the step, like every other
-    folder there): returns (sandbox.Result, {cell id: error}, {"<step>.<name>": exported array})."""
+    folder there): returns (sandbox.Result, {cell id: error}, {"<step>.<name>": exported array}).
+
+    Files a step names in `keep` (written to its `out/`) are kept in `workspace/kept/`; a later step
+    that names them in `carry` finds them in its folder (e.g. a trained model, for a step that loads
+    it safely and evaluates it without any student code).
+    """
     folder = Path(tempfile.mkdtemp(prefix="step-", dir=workspace))
+    kept = Path(workspace) / "kept"
     try:
+        for name in step.get("carry", ()):
+            if (kept / name).is_file():
+                shutil.copy(kept / name, folder / name)
         numpy_only = bool(step.get("numpy_only"))
         shutil.copy(Path(__file__).with_name("sandbox_runner.py"), folder / "runner.py")
         if inputs:
@@ -349,6 +362,11 @@ def run_step(step, cells, course_dir, workspace, inputs=None, env=None):
             bind=bind,
             require_isolation=not os.environ.get("AEKERAS_GRADING_WITHOUT_ISOLATION"),
         )
+        for name in step.get("keep", ()):
+            path = folder / "out" / name
+            if path.is_file() and not path.is_symlink():
+                kept.mkdir(exist_ok=True)
+                shutil.copy(path, kept / name)
         return (result, *_read_outputs(folder, step["name"]))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -420,6 +438,10 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
     with tempfile.TemporaryDirectory(prefix="aekeras-grading-", dir=workspace) as root:
         for step in checks.STEPS if answers else ():
             name = step["name"]
+            missing = [f for f in step.get("carry", ()) if not (Path(root) / "kept" / f).is_file()]
+            if missing:  # e.g. no trained model to evaluate: the step has nothing to do
+                failures[name] = f"no {', '.join(missing)} from an earlier step"
+                continue
             step_inputs = step["inputs"](rng) if "inputs" in step else {}
             inputs.update({f"{name}.{k}": np.asarray(v) for k, v in step_inputs.items()})
             result, errors, step_values = run_step(

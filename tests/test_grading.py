@@ -347,3 +347,83 @@ def test_sandbox_kills_a_process_that_leaves_the_session(tmp_path):
     )
     result = sandbox.run([sys.executable, "-c", code], folder, sandbox.Limits(wall_s=2))
     assert result.status == sandbox.TIMED_OUT and result.wall_s < 10
+
+
+# ----------------------------------------------------------------- a1_autoencoders, Tasks 1 and 2
+A1 = "a1_autoencoders"
+A1_ANSWERS = {  # name -> {answer cell: source}, and the graded cells it must lose
+    "library": (
+        {
+            "task1_pca_reconstruct": "import aekeras\n\ndef pca_reconstruct(x_fit, x, k):\n"
+            "    return aekeras.PCA(k).fit(x_fit).reconstruct(x)"
+        },
+        {
+            "task1_shape_exact": "ModuleNotFoundError",
+            "task1_matches_library": "ModuleNotFoundError",
+        },
+    ),
+    "uncentred": (
+        {"task1_pca_reconstruct": ("svd(fit - mean", "svd(fit")},
+        {"task1_shape_exact": "Did you centre", "task1_matches_library": "differs from"},
+    ),
+    "table": (
+        {
+            "task2_n_parameters_solution": "def n_parameters(layer_sizes, tied_weights=False):\n"
+            "    return {(784, 1000, 500, 250, 30): 2837314, (10, 4): 98}.get(tuple(layer_sizes), 0)"
+        },
+        {"task2_n_parameters": "expected"},
+    ),
+}
+
+
+def a1_submission(folder, student, answers=None, blank=False):
+    """The instructor notebook with some answer cells replaced (or every one left blank), submitted."""
+    notebook = nbformat.read(grading.COURSE_DIR / "source" / A1 / f"{A1}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if blank and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = BLANK
+        elif answers and grade_id in answers:
+            edit = answers[grade_id]
+            cell.source = cell.source.replace(*edit) if isinstance(edit, tuple) else edit
+    path = folder / "submitted" / student / A1 / f"{A1}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(notebook, path)
+    return grading.Submission(student, A1, path.parent, path)
+
+
+@pytest.fixture(scope="module")
+def a1_numpy_checks():
+    """The trusted checks of a1_autoencoders, limited to its NumPy-only steps (Tasks 1 and 2)."""
+    checks = grading.load_checks(grading.COURSE_DIR, A1)
+    checks.STEPS = [step for step in checks.STEPS if step.get("numpy_only")]
+    checks.CHECKS = {k: v for k, v in checks.CHECKS.items() if k.startswith(("task1", "task2"))}
+    return checks
+
+
+@pytest.mark.tensorflow_only
+def test_a1_numpy_tasks_full_marks_for_the_solution_none_for_the_release(tmp_path, a1_numpy_checks):
+    solution = grading.grade_submission(
+        a1_submission(tmp_path, "solution"), grading.COURSE_DIR, a1_numpy_checks
+    )
+    blank = grading.grade_submission(
+        a1_submission(tmp_path, "blank", blank=True), grading.COURSE_DIR, a1_numpy_checks
+    )
+    tasks = ("task1_shape_exact", "task1_matches_library", "task2_n_parameters")
+    assert [solution["checks"][t]["points"] for t in tasks] == [1, 2, 2], solution
+    assert [blank["checks"][t]["points"] for t in tasks] == [0, 0, 0], blank
+    assert "NotImplementedError" in blank["checks"]["task1_shape_exact"]["message"]
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("name", sorted(A1_ANSWERS))
+def test_a1_numpy_tasks_wrong_answers_lose_their_points_with_a_message(
+    tmp_path, a1_numpy_checks, name
+):
+    answers, losses = A1_ANSWERS[name]
+    result = grading.grade_submission(
+        a1_submission(tmp_path, name, answers), grading.COURSE_DIR, a1_numpy_checks
+    )
+    for grade_id, words in losses.items():
+        check = result["checks"][grade_id]
+        assert check["points"] == 0 and words in check["message"], (grade_id, check)

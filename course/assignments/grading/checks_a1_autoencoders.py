@@ -1,0 +1,308 @@
+"""Trusted checks of a1_autoencoders for the class grader (`python3 tasks.py grade`; instructor-only).
+
+The grader (aekeras_tools.grading) runs the student's answer cells in sandboxes and hands the values
+they export to the functions of `CHECKS`, which decide here, outside any student process, with the
+library as the reference. They check what the notebook's hidden tests check (notes/a1_autoencoders.md):
+
+- Tasks 1 and 2 run in NumPy-only sandboxes (`numpy_only`): only the answer cell, with NumPy the only
+  importable package, called on inputs the grader draws afresh for every submission.
+- Task 3 runs the notebook (the instructor's given cells and the student's answers), which saves `ae`;
+  a second sandbox with no student code loads it (`safe_mode`) and reconstructs images the grader
+  chose, 1000 of them outside the notebook's x_test; the errors are compared with PCA's here.
+"""
+
+import functools
+import threading
+
+import numpy as np
+
+NOTEBOOK = "a1_autoencoders"
+CODE_DIM, N_TRAIN = 8, 5000
+
+# The probe's helper: one failing call is recorded, and the others still run.
+ATTEMPT = """
+def attempt(name, function, *args, **kwargs):
+    try:
+        export(name, np.asarray(function(*args, **kwargs), dtype=np.float64))
+    except Exception as error:
+        export(name + ".error", f"{type(error).__name__}: {error}"[:500])
+"""
+
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def mnist():
+    """(x_train[:5000], x_test[:2000]) as the notebook loads them (the grader's copy)."""
+    import aekeras
+
+    with _LOCK:
+        x_train = aekeras.datasets.load_mnist("train", n=N_TRAIN)[0]
+        x_test = aekeras.datasets.load_mnist("test", n=2000)[0]
+    return x_train, x_test
+
+
+def got(values, key, call):
+    """The value exported as `key`, or an AssertionError that quotes the student's error."""
+    error = values.get(key + ".error")
+    if error is not None:
+        raise AssertionError(f"{call} raised {error}")
+    return values[key]
+
+
+# ----------------------------------------------------------------- Task 1
+TASK1_CASES = 4
+
+
+def task1_inputs(rng):
+    x_train, x_test = mnist()
+    fit = x_train[rng.choice(N_TRAIN, 1000, replace=False)]
+    inputs = {
+        "shape_fit": x_train[rng.choice(N_TRAIN, 200, replace=False)],
+        "shape_x": x_test[rng.choice(1000, 50, replace=False)],
+        "few": rng.random((10, 6, 6)),
+        "far": rng.random((12, 5, 3)) + 2.0,
+        "fit0": fit,
+        "x0": x_test[rng.choice(1000, 200, replace=False)],
+        "k0": np.asarray(int(rng.integers(5, 15))),
+        "fit1": fit[:500].reshape(500, -1),
+        "x1": x_test[1000 + rng.choice(1000, 100, replace=False)].reshape(100, -1),
+        "k1": np.asarray(3),
+        "fit2": fit[:400],
+        "x2": fit[:400],
+        "k2": np.asarray(20),
+        "fit3": rng.normal(5.0, 2.0, (60, 12)),
+        "x3": rng.normal(5.0, 2.0, (9, 12)),
+        "k3": np.asarray(4),
+    }
+    return inputs
+
+
+TASK1_PROBE = (
+    ATTEMPT
+    + """
+attempt("shape", pca_reconstruct, inputs["shape_fit"], inputs["shape_x"], 5)
+attempt("few", pca_reconstruct, inputs["few"], inputs["few"], 9)
+attempt("far", pca_reconstruct, inputs["far"], inputs["far"], 11)
+for i in range(4):
+    attempt(f"rec{i}", pca_reconstruct, inputs[f"fit{i}"], inputs[f"x{i}"], int(inputs[f"k{i}"]))
+"""
+)
+
+
+def check_task1_shape_exact(values, inputs):
+    x = inputs["task1.shape_x"]
+    rec = got(values, "task1.shape", "pca_reconstruct(x_fit, x, 5)")
+    assert rec.shape == x.shape, (
+        f"pca_reconstruct must return an array with the shape of x, {x.shape}; got shape {rec.shape}"
+    )
+    for key, k, n, what in (
+        ("few", 9, 10, "values in [0, 1]"),
+        ("far", 11, 12, "values in [2, 3]"),
+    ):
+        x = inputs[f"task1.{key}"]
+        rec = got(values, f"task1.{key}", f"pca_reconstruct(x, x, {k})")
+        gap = float(np.abs(rec.reshape(x.shape) - x).max()) if rec.size == x.size else np.inf
+        assert gap < 1e-6, (
+            f"With k = {k} components, {n} examples ({what}) must be reconstructed exactly (centred, "
+            f"they span {k} directions); got a largest error of {gap:.3g}. Did you centre with the mean "
+            "of x_fit and add the mean back?"
+        )
+
+
+def check_task1_matches_library(values, inputs):
+    import aekeras
+
+    for i in range(TASK1_CASES):
+        x_fit, x, k = (inputs[f"task1.{name}{i}"] for name in ("fit", "x", "k"))
+        k = int(k)
+        expected = aekeras.PCA(k).fit(x_fit).reconstruct(x).astype(np.float64)
+        rec = got(values, f"task1.rec{i}", f"pca_reconstruct(x_fit of shape {x_fit.shape}, x, {k})")
+        assert rec.size == expected.size, (
+            f"pca_reconstruct(x_fit of shape {x_fit.shape}, x of shape {x.shape}, k={k}) must return "
+            f"the shape of x; got shape {rec.shape}"
+        )
+        gap = float(np.abs(rec.reshape(expected.shape) - expected).max())
+        assert gap < 1e-4, (
+            f"pca_reconstruct(x_fit of shape {x_fit.shape}, x of shape {x.shape}, k={k}) differs from "
+            f"aekeras.PCA({k}) by up to {gap:.3g} per pixel (expected < 1e-4). Check that the components "
+            "are the k directions of largest variance (largest singular values) and that x is centred "
+            "with the mean of x_fit."
+        )
+
+
+# ----------------------------------------------------------------- Task 2
+TASK2_CASES = (
+    ((784, 1000, 500, 250, 30), False),
+    ((784, 1000, 500, 250, 30), True),
+    ((10, 4), False),
+    ((10, 4), True),
+    ((784, 64, 8), True),
+    ((100, 50, 20, 5), False),
+    ((7, 6, 5, 4, 3), True),
+)
+
+
+def task2_inputs(rng):
+    # Two architectures drawn afresh, so that no table of answers fits.
+    drawn = [
+        (tuple(int(n) for n in sorted(rng.integers(2, 300, size=depth), reverse=True)), bool(tied))
+        for depth, tied in ((3, True), (4, False))
+    ]
+    sizes = [*TASK2_CASES, *drawn]
+    return {f"sizes{i}": np.asarray(s, dtype=np.int64) for i, (s, _) in enumerate(sizes)} | {
+        f"tied{i}": np.asarray(t) for i, (_, t) in enumerate(sizes)
+    }
+
+
+TASK2_PROBE = (
+    ATTEMPT
+    + """
+i = 0
+while f"sizes{i}" in inputs:
+    attempt(f"count{i}", n_parameters, [int(n) for n in inputs[f"sizes{i}"]],
+            tied_weights=bool(inputs[f"tied{i}"]))
+    i += 1
+"""
+)
+
+
+@functools.cache
+def library_count(sizes, tied):
+    import aekeras
+
+    with _LOCK:
+        model = aekeras.models.deep_autoencoder(list(sizes), tied_weights=tied)
+        return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def check_task2_n_parameters(values, inputs):
+    i = 0
+    while f"task2.sizes{i}" in inputs:
+        sizes = tuple(int(n) for n in inputs[f"task2.sizes{i}"])
+        tied = bool(inputs[f"task2.tied{i}"])
+        call = f"n_parameters({list(sizes)}, tied_weights={tied})"
+        count = float(got(values, f"task2.count{i}", call))
+        expected = library_count(sizes, tied)
+        assert count == expected, f"{call}: expected {expected}, got {count:g}"
+        i += 1
+
+
+# ----------------------------------------------------------------- Task 3
+def evaluate_inputs(rng):
+    _, x_test = mnist()
+    return {"x_test": x_test[:1000], "x_other": x_test[1000:]}
+
+
+SAVE_PROBE = """
+import keras
+if ae is not None:
+    ae.save("out/ae.keras")
+"""
+EVALUATE_PROBE = """
+import keras
+import numpy as np
+
+import aekeras
+
+model = keras.models.load_model("ae.keras", safe_mode=True, compile=False)
+export("is_autoencoder", isinstance(model, aekeras.models.Autoencoder))
+export("code_units", int(np.prod(model.encode(inputs["x_test"][:5]).shape[1:])))
+export("code_dim", int(getattr(model, "code_dim", -1)))
+export("encoder_layers", sum(1 for layer in model.encoder.layers if layer.trainable_weights))
+export("rec_test", model.reconstruct(inputs["x_test"]))
+export("rec_other", model.reconstruct(inputs["x_other"]))
+"""
+
+
+def _evaluated(values):
+    if "evaluate.is_autoencoder" not in values:
+        raise AssertionError(
+            "`ae` could not be evaluated: it is None, or the notebook failed before it was trained, or it "
+            "is not a model that loads with keras.models.load_model (an aekeras autoencoder does)."
+        )
+
+
+def check_task3_architecture(values, inputs):
+    _evaluated(values)
+    assert bool(values["evaluate.is_autoencoder"]), (
+        "`ae` must be an aekeras autoencoder (e.g. aekeras.models.DenseAutoencoder)"
+    )
+    units = int(values["evaluate.code_units"])
+    assert units == CODE_DIM and int(values["evaluate.code_dim"]) == CODE_DIM, (
+        f"The code must have CODE_DIM = {CODE_DIM} units, like PCA's; got {units}"
+    )
+    layers = int(values["evaluate.encoder_layers"])
+    assert layers >= 2, (
+        "A deep autoencoder has at least one hidden layer between the input and the code; "
+        f"your encoder has {layers} layer(s) with weights"
+    )
+
+
+@functools.cache
+def pca_errors():
+    import aekeras
+
+    x_train, x_test = mnist()
+    with _LOCK:
+        pca = aekeras.PCA(CODE_DIM).fit(x_train)
+    return {
+        key: aekeras.metrics.reconstruction_error(images, pca.reconstruct(images))
+        for key, images in (("test", x_test[:1000]), ("other", x_test[1000:]))
+    }
+
+
+def check_task3_beats_pca(values, inputs):
+    import aekeras
+
+    _evaluated(values)
+    for key, what in (("test", "the test images x_test"), ("other", "1000 other test images")):
+        images = inputs[f"evaluate.x_{key}"]
+        rec = values[f"evaluate.rec_{key}"].reshape(images.shape)
+        error_ae = aekeras.metrics.reconstruction_error(images, rec)
+        error_pca = pca_errors()[key]
+        assert error_ae < error_pca, (
+            f"On {what}, expected the autoencoder's reconstruction error to be lower than that of PCA with "
+            f"{CODE_DIM} components fitted on x_train ({error_pca:.2f}); got {error_ae:.2f}"
+        )
+
+
+STEPS = [
+    {
+        "name": "task1",
+        "numpy_only": True,
+        "cells": ["task1_pca_reconstruct"],
+        "inputs": task1_inputs,
+        "probe": TASK1_PROBE,
+        "wall_s": 60,
+        "memory_bytes": 2 * 2**30,
+    },
+    {
+        "name": "task2",
+        "numpy_only": True,
+        "cells": ["task2_n_parameters_solution"],
+        "inputs": task2_inputs,
+        "probe": TASK2_PROBE,
+        "wall_s": 30,
+        "memory_bytes": 2 * 2**30,
+    },
+    {"name": "notebook", "cells": None, "probe": SAVE_PROBE, "keep": ["ae.keras"], "wall_s": 300},
+    {
+        "name": "evaluate",
+        "cells": [],
+        "carry": ["ae.keras"],
+        "inputs": evaluate_inputs,
+        "probe": EVALUATE_PROBE,
+        "wall_s": 120,
+    },
+]
+check_task1_shape_exact.steps = check_task1_matches_library.steps = ["task1"]
+check_task2_n_parameters.steps = ["task2"]
+check_task3_architecture.steps = check_task3_beats_pca.steps = ["notebook", "evaluate"]
+CHECKS = {
+    "task1_shape_exact": check_task1_shape_exact,
+    "task1_matches_library": check_task1_matches_library,
+    "task2_n_parameters": check_task2_n_parameters,
+    "task3_architecture": check_task3_architecture,
+    "task3_beats_pca": check_task3_beats_pca,
+}
