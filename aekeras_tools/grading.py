@@ -3,7 +3,7 @@
 Usage (from the repository root, with the project's environment):
 
     python -m aekeras_tools.grading [ASSIGNMENT ...] [--course DIR] [--workers N] [--student ID]
-                                    [--force] [--csv FILE]
+                                    [--force] [--csv FILE] [--scheduler ADDRESS]
 
 or `python3 tasks.py grade [ASSIGNMENT]`. It reads nbgrader's course directory (default
 `course/assignments/`): the instructor notebooks `source/<assignment>/<notebook>.ipynb`, the
@@ -62,9 +62,11 @@ import argparse
 import concurrent.futures
 import csv
 import dataclasses
+import functools
 import importlib.util
 import json
 import os
+import platform
 import re
 import shutil
 import sys
@@ -493,6 +495,7 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
         "reason": reason,
         "checks": results,
         "seconds": round(time.perf_counter() - start, 1),
+        "grader": f"{platform.node()}:{os.getpid()}",  # which machine and process graded it
     }
 
 
@@ -600,16 +603,75 @@ def summary(results):
     )
 
 
+@functools.cache
+def _checks(course_dir, assignment):
+    return load_checks(course_dir, assignment)
+
+
+def grade_on_worker(submission, course_dir):
+    """`grade_submission` where only paths travel (a Dask worker loads the checks module itself)."""
+    return grade_submission(
+        submission, course_dir, _checks(Path(course_dir), submission.assignment)
+    )
+
+
+def _on_threads(submissions, course_dir, workers):
+    """(submission, result or exception) as each finishes, graded by `workers` threads of this process."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(grade_on_worker, s, course_dir): s for s in submissions}
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future.exception() or future.result()
+
+
+def _on_dask(submissions, course_dir, scheduler):
+    """(submission, result or exception) as each finishes, graded by the workers of a Dask cluster.
+
+    The workers must see the course directory at the same path (a shared file system) and import
+    aekeras_tools (start them from the repository root, or with it on PYTHONPATH).
+    """
+    try:
+        from distributed import Client
+        from distributed import as_completed
+    except ImportError as error:
+        raise ImportError(
+            "grading on a Dask cluster needs `distributed`: pip install -e '.[test]'"
+        ) from error
+    with Client(scheduler) as client:
+        futures = {
+            client.submit(
+                grade_on_worker,
+                s,
+                str(course_dir),
+                pure=False,
+                key=f"grade-{s.assignment}-{s.student}",
+            ): s
+            for s in submissions
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.exception() or future.result()
+
+
 def grade(
-    course_dir=COURSE_DIR, names=None, workers=None, students=None, force=False, stream=sys.stderr
+    course_dir=COURSE_DIR,
+    names=None,
+    workers=None,
+    students=None,
+    force=False,
+    scheduler=None,
+    stream=sys.stderr,
 ):
     """Grades every submission of the assignments `names` (default: all) and returns the results of every
-    student, those graded before included. Graded submissions are skipped unless `force` or `students`."""
-    course_dir = Path(course_dir)
+    student, those graded before included. Graded submissions are skipped unless `force` or `students`.
+
+    The submissions are graded by `workers` threads here (default: one per core), each running its
+    sandboxes, or, with `scheduler` (a Dask scheduler's address), by the workers of that cluster. Either
+    way this process alone writes the results and the gradebook, as they come back.
+    """
+    course_dir = Path(course_dir).resolve()
     names = names or assignments(course_dir)
-    jobs, results, sources = [], [], {}
+    submissions, results, sources = [], [], {}
     for assignment in names:
-        checks = load_checks(course_dir, assignment)
+        checks = _checks(course_dir, assignment)
         source = nbformat.read(
             course_dir / "source" / assignment / f"{checks.NOTEBOOK}.ipynb", as_version=4
         )
@@ -619,31 +681,29 @@ def grade(
             if done.is_file() and not (force or students):
                 results.append(json.loads(done.read_text()))
             else:
-                jobs.append((submission, checks))
-    workers = workers or os.cpu_count() or 1
+                submissions.append(submission)
     start, fresh = time.perf_counter(), []
-    _progress(0, len(jobs), start, stream)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(grade_submission, s, course_dir, c): s for s, c in jobs}
-        for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            submission = futures[future]
-            try:
-                result = future.result()
-            except Exception as error:  # a grader bug must not lose the batch
-                result = {
-                    "student": submission.student,
-                    "assignment": submission.assignment,
-                    "score": 0.0,
-                    "max_score": sum(graded_cells(sources[submission.assignment][1]).values()),
-                    "status": ERROR,
-                    "reason": f"{type(error).__name__}: {error}",
-                    "checks": {},
-                }
-            path = result_path(course_dir, submission.student, submission.assignment)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(result, indent=1))
-            fresh.append(result)
-            _progress(n, len(jobs), start, stream)
+    _progress(0, len(submissions), start, stream)
+    if scheduler:
+        finished = _on_dask(submissions, course_dir, scheduler)
+    else:
+        finished = _on_threads(submissions, course_dir, workers or os.cpu_count() or 1)
+    for n, (submission, result) in enumerate(finished, 1):
+        if isinstance(result, BaseException):  # a grader bug must not lose the batch
+            result = {
+                "student": submission.student,
+                "assignment": submission.assignment,
+                "score": 0.0,
+                "max_score": sum(graded_cells(sources[submission.assignment][1]).values()),
+                "status": ERROR,
+                "reason": f"{type(result).__name__}: {result}",
+                "checks": {},
+            }
+        path = result_path(course_dir, submission.student, submission.assignment)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1))
+        fresh.append(result)
+        _progress(n, len(submissions), start, stream)
     stream.write("\n")
     record(course_dir, sources, fresh)
     return results + fresh
@@ -663,6 +723,11 @@ def main(argv=None):
     )
     parser.add_argument("--force", action="store_true", help="grade again what was graded before")
     parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="a Dask scheduler's address (tcp://host:8786): grade on its workers",
+    )
+    parser.add_argument(
         "--csv", type=Path, default=None, help=f"the LMS file (default: COURSE/{LMS_CSV})"
     )
     args = parser.parse_args(argv)
@@ -670,7 +735,9 @@ def main(argv=None):
     unknown = sorted(set(args.assignments) - set(known))
     if unknown:
         parser.error(f"unknown assignment {', '.join(unknown)}; expected one of {', '.join(known)}")
-    results = grade(args.course, args.assignments, args.workers, args.student, args.force)
+    results = grade(
+        args.course, args.assignments, args.workers, args.student, args.force, args.scheduler
+    )
     print(summary(results))
     csv_path = args.csv or args.course / LMS_CSV
     write_csv(csv_path, results)

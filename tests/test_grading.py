@@ -8,11 +8,14 @@ afresh, so only a correct function earns its points.
 
 import csv
 import json
+import os
 import shutil
+import subprocess
 import sys
 import sysconfig
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -23,6 +26,7 @@ from nbformat.v4 import new_notebook
 
 from aekeras_tools import grading
 from aekeras_tools import sandbox
+from aekeras_tools.paths import ROOT
 
 pytestmark = pytest.mark.skipif(
     not sandbox.namespaces_available(), reason="needs Linux user, network and mount namespaces"
@@ -427,3 +431,84 @@ def test_a1_numpy_tasks_wrong_answers_lose_their_points_with_a_message(
     for grade_id, words in losses.items():
         check = result["checks"][grade_id]
         assert check["points"] == 0 and words in check["message"], (grade_id, check)
+
+
+# ----------------------------------------------------------------- Dask
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A Dask scheduler and two workers, each a process of its own, as on a cluster."""
+    pytest.importorskip("distributed")
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    common = ["--scheduler-file", str(scheduler_file)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dask", "scheduler", "--port", "0", "--no-dashboard", *common],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        for _ in range(2):
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "dask",
+                        "worker",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        *common,
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        address = json.loads(scheduler_file.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def test_grades_on_dask_workers_in_other_processes(dask_cluster):
+    course = Path(tempfile.mkdtemp(prefix="aekeras-course-"))
+    try:
+        course.chmod(0o755)
+        (course / "source" / "toy").mkdir(parents=True)
+        nbformat.write(source_notebook(), course / "source" / "toy" / "toy.ipynb")
+        (course / "grading").mkdir()
+        (course / "grading" / "checks_toy.py").write_text(CHECKS)
+        for student, notebook in (
+            ("honest", HONEST),
+            ("blank", answers()),
+            ("also_honest", HONEST),
+        ):
+            write(course, student, notebook)
+        results = {r["student"]: r for r in grading.grade(course, scheduler=dask_cluster)}
+    finally:
+        shutil.rmtree(course)
+    assert {s: r["score"] for s, r in results.items()} == {
+        "honest": 3,
+        "blank": 0,
+        "also_honest": 3,
+    }
+    graders = {r["grader"].rsplit(":", 1)[1] for r in results.values()}
+    assert str(os.getpid()) not in graders, graders
