@@ -32,10 +32,13 @@ lecture's run time, which the report also lists per backend and seed.
 
 import argparse
 import math
+import operator
 import os
+import re
 import statistics
 import sys
 from collections import defaultdict
+from itertools import chain
 from pathlib import Path
 
 import nbformat
@@ -56,6 +59,7 @@ AUDIT = ROOT / "build" / "claims_audit"
 SEED_VARIABLE = "AEKERAS_SEED"  # aekeras.notebook.SEED_VARIABLE (tests keep them equal)
 SEEDS = (0, 1, 2)
 MIN_SDS = 3.0
+_COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def run_folder(backend, seed, root=AUDIT):
@@ -111,34 +115,99 @@ def _number(value):
     return f"{value:.4g}"
 
 
-def audit(runs, min_sds=MIN_SDS):
-    """Rows of the audit from `collect`'s runs: one dict per (lecture, claim), in lecture order."""
+def source_bounds(path):
+    """The `claim(...)` calls of a lecture's code: a list of (description pattern, comparison,
+    bound), the bound None where it is not a number literal.
+
+    A literal description is matched exactly; an f-string's fields match any text.
+    """
+    import ast
+
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or "claim(" not in cell.source:
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            name = getattr(node, "func", None)
+            if not isinstance(node, ast.Call) or len(node.args) < 4:
+                continue
+            if (getattr(name, "attr", None) or getattr(name, "id", None)) != "claim":
+                continue
+            description, _, comparison, bound = node.args[:4]
+            if isinstance(description, ast.Constant) and isinstance(description.value, str):
+                pattern = re.escape(description.value)
+            elif isinstance(description, ast.JoinedStr):
+                pattern = "".join(
+                    re.escape(part.value) if isinstance(part, ast.Constant) else ".+"
+                    for part in description.values
+                )
+            else:
+                continue
+            try:
+                bound = float(ast.literal_eval(bound))
+            except (ValueError, TypeError, SyntaxError):
+                bound = None
+            comparison = comparison.value if isinstance(comparison, ast.Constant) else None
+            found.append((re.compile(pattern, re.DOTALL), comparison, bound))
+    return found
+
+
+def current_bound(calls, description):
+    """(comparison, bound) of the call among `calls` (from `source_bounds`) that makes this
+    claim, None if no call does; a part the source does not spell out literally is None."""
+    matches = {(c, b) for pattern, c, b in calls if pattern.fullmatch(description)}
+    if not matches:
+        return None
+    if len(matches) > 1:
+        return (None, None)  # several calls could make it: keep the bound on record
+    return next(iter(matches))
+
+
+def audit(runs, min_sds=MIN_SDS, sources=None):
+    """Rows of the audit from `collect`'s runs: one dict per (lecture, claim), in lecture order.
+
+    `sources`: {lecture stem: the `source_bounds` of the lecture as it is now}. A claim the
+    lecture no longer makes is left out; one whose bound was set after the runs (the values do
+    not depend on it) is audited against the lecture's bound. Without `sources`, the bounds on
+    record are used, and a claim with two of them in the runs is an error.
+    """
     values = defaultdict(lambda: defaultdict(list))  # (lecture, claim) -> backend -> values
-    held = defaultdict(lambda: True)
-    bounds = {}
+    recorded = {}
     order = []
+    runs_of = defaultdict(lambda: defaultdict(int))  # lecture -> backend -> runs
     for backend, _seed, lecture, nb in runs:
+        runs_of[lecture][backend] += 1
         for record in claims(nb):
             key = (lecture, record["description"])
-            if key not in bounds:
+            if key not in recorded:
                 order.append(key)
             bound = (record["comparison"], record["threshold"])
-            if bounds.setdefault(key, bound) != bound:
+            if recorded.setdefault(key, bound) != bound and sources is None:
                 raise ValueError(
                     f"The claim {record['description']!r} of {lecture} has two bounds in the runs "
-                    f"audited: {bounds[key]} and {bound}. Rerun the audit after changing a bound "
-                    "(remove build/claims_audit first)."
+                    f"audited: {recorded[key]} and {bound}. Rerun the audit after changing a bound "
+                    "(remove build/claims_audit first), or audit against the lectures' bounds."
                 )
             values[key][backend].append(record["value"])
-            held[key] &= record.get("holds", True)
-    rows = []
-    for key in sorted(order, key=lambda k: (k[0], order.index(k))):
-        comparison, bound = bounds[key]
+    rows, dropped = [], []
+    for key in order:
+        comparison, bound = recorded[key]
+        changed = False
+        if sources is not None and key[0] in sources:
+            now = current_bound(sources[key[0]], key[1])
+            if now is None:
+                dropped.append(key)
+                continue
+            now = (now[0] or comparison, bound if now[1] is None else now[1])
+            changed = now != (comparison, bound)
+            comparison, bound = now
+        holds = _COMPARISONS[comparison]
         per_backend = {
             backend: margin_in_sds(found, comparison, bound)
             for backend, found in sorted(values[key].items())
         }
-        n = min(len(found) for found in values[key].values())
+        missing = sum(runs_of[key[0]].values()) - sum(len(v) for v in values[key].values())
+        held = missing == 0 and all(holds(v, bound) for v in chain(*values[key].values()))
         worst = min(m for _, _, m in per_backend.values())
         rows.append(
             {
@@ -146,14 +215,16 @@ def audit(runs, min_sds=MIN_SDS):
                 "claim": key[1],
                 "comparison": comparison,
                 "bound": bound,
+                "bound_changed": changed,
                 "per_backend": per_backend,
-                "runs": n,
-                "held": held[key],
+                "missing": missing,
+                "held": held,
                 "worst": worst,
-                "passes": held[key] and worst >= min_sds,
+                "passes": held and worst >= min_sds,
             }
         )
-    return rows
+    rows.sort(key=lambda row: row["lecture"])  # stable: each lecture's claims in cell order
+    return rows, dropped
 
 
 def _margin(m):
@@ -162,8 +233,8 @@ def _margin(m):
     return "?" if math.isnan(m) else f"{m:.1f}"
 
 
-def report(runs, backends=None, min_sds=MIN_SDS):
-    """The Markdown of the audit: the runs, then one row per claim."""
+def report(runs, backends=None, min_sds=MIN_SDS, sources=None):
+    """The Markdown of the audit: the runs, then one row per claim (`sources`: see `audit`)."""
     backends = backends or sorted({backend for backend, *_ in runs})
     summary = []
     for backend, seed, lecture, nb in sorted(runs, key=lambda r: (r[2], r[0], r[1])):
@@ -181,18 +252,24 @@ def report(runs, backends=None, min_sds=MIN_SDS):
                 failure(nb) or "passed",
             ]
         )
-    rows = audit(runs, min_sds)
+    rows, dropped = audit(runs, min_sds, sources)
     body = []
     for row in rows:
         cells = [row["lecture"], row["claim"].replace("|", "\\|")]
-        cells.append(f"{row['comparison']} {_number(row['bound'])}")
+        mark = " *" if row["bound_changed"] else ""
+        cells.append(f"{row['comparison']} {_number(row['bound'])}{mark}")
         for backend in backends:
             found = row["per_backend"].get(backend)
             cells.append(
                 f"{_number(found[0])} ± {_number(found[1])} ({_margin(found[2])})" if found else "-"
             )
         cells.append(_margin(row["worst"]))
-        cells.append("yes" if row["passes"] else ("NO" if row["held"] else "NO (failed a run)"))
+        if row["passes"]:
+            cells.append("yes")
+        elif row["missing"]:
+            cells.append(f"NO (missing in {row['missing']} runs)")
+        else:
+            cells.append("NO" if row["held"] else "NO (fails a run)")
         body.append(cells)
     failing = [row for row in rows if not row["passes"]]
     verdict = (
@@ -211,10 +288,23 @@ def report(runs, backends=None, min_sds=MIN_SDS):
         "brackets the margin, how many SDs the mean is from the bound (on the side where the "
         f"claim holds). Audited: at least {min_sds:g} SDs on every backend and held in every run. "
         + verdict
+        + (
+            " Bounds marked * were set after the runs, from these values (the values do not "
+            "depend on the bound)."
+            if any(row["bound_changed"] for row in rows)
+            else ""
+        )
         + "\n\n"
         + table(
             ["lecture", "claim", "bound", *backends, "smallest margin (SDs)", "audited"],
             body,
+        )
+        + (
+            "\n\nNo longer claimed by the lectures (left out): "
+            + "; ".join(f"{lecture}: {claim}" for lecture, claim in dropped)
+            + "."
+            if dropped
+            else ""
         )
     )
 
@@ -226,7 +316,12 @@ def main(argv=None):
     parser.add_argument("action", choices=["run", "report"])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument(
-        "--lectures", type=Path, nargs="+", default=LECTURES, help="`run`: default every lecture"
+        "--lectures",
+        type=Path,
+        nargs="+",
+        default=LECTURES,
+        help="`run`: the lectures to execute; `report`: the lectures whose bounds apply "
+        "(default: every lecture)",
     )
     parser.add_argument("--root", type=Path, default=AUDIT, help="the executed notebooks")
     parser.add_argument("--name", default="lecture_claims", help="`report`: the result file")
@@ -245,11 +340,13 @@ def main(argv=None):
         )
     backends = sorted({backend for backend, *_ in runs})
     seeds = sorted({seed for _, seed, *_ in runs})
+    # Audited against each lecture's bounds as they are now (course/NN_name.ipynb).
+    sources = {path.stem: source_bounds(path) for path in args.lectures}
     commits = sorted({nb.metadata.get("aekeras_audit", {}).get("commit", "?") for *_, nb in runs})
     write_result(
         args.name,
         "Lecture claims: the audit over seeds and backends",
-        report(runs, backends),
+        report(runs, backends, sources=sources),
         notes=[
             f"Seeds {', '.join(map(str, seeds))} (AEKERAS_SEED) on {', '.join(backends)}; "
             f"executed notebooks read from {os.path.relpath(args.root, ROOT)}, "

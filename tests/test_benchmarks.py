@@ -477,7 +477,8 @@ def test_claims_audit_gives_each_backends_spread_and_margin_in_sds():
         for seed, value in enumerate(values):
             nb = _audited_run(backend, seed, {"AE / PCA": value})
             runs.append((backend, seed, "01_autoencoders", nb))
-    (row,) = claims_audit.audit(runs)
+    (row,), dropped = claims_audit.audit(runs)
+    assert dropped == []
     mean, sd, margin = row["per_backend"]["jax"]
     assert mean == pytest.approx(0.32) and sd == pytest.approx(0.02)
     assert margin == pytest.approx((0.65 - 0.32) / 0.02)  # 16.5 SDs
@@ -504,13 +505,13 @@ def test_claims_audit_counts_a_failed_run_and_a_value_that_never_changes():
         ("jax", s, "02_sparse", _audited_run("jax", s, {"ratio": v, "constant": 0.5}))
         for s, v in enumerate([0.1, 0.2, 0.7])  # the last run fails "< 0.65"
     ]
-    failed, constant = claims_audit.audit(runs)
+    (failed, constant), _ = claims_audit.audit(runs)
     assert failed["claim"] == "ratio" and not failed["held"] and not failed["passes"]
     assert failed["per_backend"]["jax"][0] == pytest.approx(1 / 3)  # the failed value counts
     assert constant["per_backend"]["jax"][1] == 0 and constant["worst"] == float("inf")
     assert constant["passes"]
     body = claims_audit.report(runs)
-    assert "NO (failed a run)" in body and "∞ (SD 0)" in body
+    assert "NO (fails a run)" in body and "∞ (SD 0)" in body
 
 
 def test_claims_audit_refuses_runs_with_two_bounds_for_one_claim():
@@ -533,11 +534,60 @@ def test_claims_audit_reads_the_runs_it_kept_into_the_result_file(tmp_path, monk
             folder.mkdir(parents=True)
             nb = _audited_run(backend, seed, {"ratio": 0.1 + 0.01 * seed})
             nbformat.write(nb, folder / "01_autoencoders.ipynb")
-    assert claims_audit.main(["report", "--root", str(root), "--name", "claims"]) == 0
+    source = tmp_path / "lectures" / "01_autoencoders.ipynb"
+    source.parent.mkdir()
+    code = 'aekeras.notebook.claim("ratio", ratio, "<", 0.65)'
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), source)
+    argv = ["report", "--root", str(root), "--name", "claims", "--lectures", str(source)]
+    assert claims_audit.main(argv) == 0
     text = (tmp_path / "results" / "claims.md").read_text()
     assert "Seeds 0, 1, 2 (AEKERAS_SEED) on jax, torch" in text and "commit abc1234" in text
     assert "| 01_autoencoders | ratio | < 0.65 | 0.11 ± 0.01 (54.0) | 0.11 ± 0.01 (54.0) |" in text
     assert "Every claim holds in every run, at least 3 SDs from its bound" in text
+
+
+def _lecture_source(tmp_path, code):
+    path = tmp_path / "01_autoencoders.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
+    return claims_audit.source_bounds(path)
+
+
+def test_claims_audit_takes_the_bounds_the_lectures_have_now(tmp_path):
+    # Values do not depend on a bound: a bound set from the audit's values is audited as set,
+    # and a claim a lecture no longer makes leaves the table.
+    sources = {
+        "01_autoencoders": _lecture_source(
+            tmp_path,
+            'aekeras.notebook.claim("AE / PCA", ratio, "<", 0.75)\n'
+            "for name in names:\n"
+            '    aekeras.notebook.claim(f"AUC, {name}", auc[name], "<", limit)\n',
+        )
+    }
+    runs = [
+        (b, s, "01_autoencoders", _audited_run(b, s, {"AE / PCA": v, "AUC, plain": 0.5, "gone": 0}))
+        for b in ("jax", "torch")
+        for s, v in enumerate([0.60, 0.62, 0.64])
+    ]
+    (ratio, auc), dropped = claims_audit.audit(runs, sources=sources)
+    assert dropped == [("01_autoencoders", "gone")]
+    assert ratio["bound"] == 0.75 and ratio["bound_changed"] and ratio["passes"]
+    assert ratio["worst"] == pytest.approx((0.75 - 0.62) / 0.02)
+    # The f-string's call matches; its bound is no literal, so the one on record stays.
+    assert (auc["comparison"], auc["bound"], auc["bound_changed"]) == ("<", 0.65, False)
+    body = claims_audit.report(runs, sources=sources)
+    assert "| < 0.75 * |" in body and "Bounds marked * were set after the runs" in body
+    assert "No longer claimed by the lectures (left out): 01_autoencoders: gone." in body
+
+
+def test_claims_audit_flags_a_claim_missing_from_some_runs():
+    runs = [
+        ("jax", 0, "01", _audited_run("jax", 0, {"a": 0.1, "b": 0.1})),
+        ("jax", 1, "01", _audited_run("jax", 1, {"a": 0.2})),  # stopped before "b"
+        ("jax", 2, "01", _audited_run("jax", 2, {"a": 0.3, "b": 0.2})),
+    ]
+    (a, b), _ = claims_audit.audit(runs)
+    assert a["passes"] and not b["passes"] and b["missing"] == 1
+    assert "NO (missing in 1 runs)" in claims_audit.report(runs)
 
 
 def test_claims_audit_uses_the_seed_variable_of_the_library():
