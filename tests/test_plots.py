@@ -541,6 +541,8 @@ def test_pixel_histogram_shows_each_sets_fractions_on_shared_bins(tmp_path):
         heights = stairs.get_data().values
         np.testing.assert_allclose(stairs.get_data().edges, np.linspace(0, 1, 11))
         assert heights.sum() == pytest.approx(1.0)  # every pixel counted, out-of-range ones too
+        counts, _ = np.histogram(np.clip(values, 0, 1), bins=np.linspace(0, 1, 11))
+        np.testing.assert_allclose(heights, counts / values.size)
     np.testing.assert_allclose(ax.patches[3].get_data().values[[0, 5, 9]], [0.5, 0.25, 0.25])
     fig.savefig(tmp_path / "pixels.png")
 
