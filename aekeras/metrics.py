@@ -169,13 +169,15 @@ def grey_fraction(x, grey=(0.1, 0.9)):
     - [Mathieu, Couprie & LeCun, 2016](https://arxiv.org/abs/1511.05440)
     """
     low, high = validate_range_arg(grey, "grey", min_value=0, max_value=1)
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
     if x.size == 0 or np.isnan(x).any():
         raise ValueError(
             "`x` must hold at least one pixel value and no NaN. "
             f"Received: x.shape={x.shape}, NaN values: {int(np.isnan(x).sum())}"
         )
-    return float(np.mean((x > low) & (x < high)))
+    return float(np.count_nonzero((x > low) & (x < high)) / x.size)
 
 
 def linear_probe(z_train, y_train, z_test, y_test, max_iter=1000, C=1.0, seed=0):

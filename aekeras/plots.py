@@ -1128,8 +1128,10 @@ def pixel_histogram(images, bins=20, value_range=(0.0, 1.0), grey=(0.1, 0.9), ti
     grey = validate_range_arg(grey, "grey", min_value=0, max_value=1)
     arrays = {}
     for label, values in images.items():
-        values = np.asarray(values, dtype=np.float64).ravel()
-        if values.size == 0 or not np.all(np.isfinite(values)):
+        values = np.asarray(values).ravel()
+        if not np.issubdtype(values.dtype, np.floating):
+            values = values.astype(np.float64)
+        if values.size == 0 or not np.isfinite(values).all():
             raise ValueError(
                 "Each entry must be a non-empty array of finite pixel values. "
                 f"Received: images[{label!r}].shape={np.shape(images[label])}"
@@ -1141,7 +1143,9 @@ def pixel_histogram(images, bins=20, value_range=(0.0, 1.0), grey=(0.1, 0.9), ti
     ax = fig.subplots()
     ax.axvspan(*grey, color="0.9", zorder=0)
     for index, (label, values) in enumerate(arrays.items()):
-        counts, _ = np.histogram(np.clip(values, low, high), bins=edges)
+        # Bin indices by arithmetic (the bins are uniform): much faster than np.histogram.
+        bin_of = np.clip(((values - low) * (bins / (high - low))).astype(np.int64), 0, bins - 1)
+        counts = np.bincount(bin_of, minlength=bins)
         ax.stairs(
             counts / values.size,
             edges,
