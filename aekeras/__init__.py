@@ -11,7 +11,8 @@ Modules, named by what they hold:
   `NoiseScheduler` and the schedules `warmup`, `anneal`, `constant`.
 - `aekeras.optimizers`: the long runs' recipe (AdamW, warm-up, cosine decay).
 - `aekeras.pca`: the `PCA` baseline with the same encode/decode interface.
-- `aekeras.metrics`: reconstruction error, MSE, PSNR, linear probe.
+- `aekeras.metrics`: reconstruction error, MSE, PSNR, grey fraction,
+  linear probe.
 - `aekeras.plots`: figures (reconstruction grids, filters, codes, curves).
 - `aekeras.datasets`: MNIST, Fashion-MNIST, Olivetti faces and face patches.
 - `aekeras.validation`: the argument checks every module shares.

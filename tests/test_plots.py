@@ -519,3 +519,44 @@ def test_activation_histogram_range_and_errors():
         plots.activation_histogram({"a": [0.1]}, bins=0)
     with pytest.raises(ValueError, match="value_range"):
         plots.activation_histogram({"a": [0.1]}, value_range=(1, 0))
+
+
+def test_pixel_histogram_shows_each_sets_fractions_on_shared_bins(tmp_path):
+    rng = np.random.default_rng(0)
+    sharp = (rng.random((30, 28, 28)) > 0.8).astype(np.float32)
+    blurred = (sharp + np.roll(sharp, 1, axis=2)) / 2
+    outside = np.array([-0.5, 0.05, 0.5, 1.5])  # e.g. PCA: values beyond [0, 1]
+    fig = plots.pixel_histogram(
+        {"Sharp": sharp, "Blurred": blurred, "PCA": outside}, bins=10, title="pixels"
+    )
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_title() == "pixels"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [
+        "Sharp: 0.0% grey",
+        f"Blurred: {100 * ((blurred > 0.1) & (blurred < 0.9)).mean():.1f}% grey",
+        "PCA: 25.0% grey",
+    ]
+    for stairs, values in zip(ax.patches[1:], (sharp, blurred, outside)):  # [0]: the grey band
+        heights = stairs.get_data().values
+        np.testing.assert_allclose(stairs.get_data().edges, np.linspace(0, 1, 11))
+        assert heights.sum() == pytest.approx(1.0)  # every pixel counted, out-of-range ones too
+        counts, _ = np.histogram(np.clip(values, 0, 1), bins=np.linspace(0, 1, 11))
+        np.testing.assert_allclose(heights, counts / values.size)
+    np.testing.assert_allclose(ax.patches[3].get_data().values[[0, 5, 9]], [0.5, 0.25, 0.25])
+    fig.savefig(tmp_path / "pixels.png")
+
+
+def test_pixel_histogram_errors():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plots.pixel_histogram([0.1, 0.2])
+    with pytest.raises(ValueError, match=r"Received: images\['a'\].shape=\(0,\)"):
+        plots.pixel_histogram({"a": []})
+    with pytest.raises(ValueError, match="finite"):
+        plots.pixel_histogram({"a": [0.1, np.inf]})
+    with pytest.raises(ValueError, match="bins"):
+        plots.pixel_histogram({"a": [0.1]}, bins=0)
+    with pytest.raises(ValueError, match="value_range"):
+        plots.pixel_histogram({"a": [0.1]}, value_range=(1, 0))
+    with pytest.raises(ValueError, match="grey"):
+        plots.pixel_histogram({"a": [0.1]}, grey=(0.5, 1.5))
