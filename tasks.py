@@ -3,8 +3,12 @@
 Usage (Python >= 3.11, standard library only):
 
     python3 tasks.py lectures   # slide metadata, execute the lectures, HTML to build/course/,
-                                # then the claims table (benchmarks/results/lecture_claims.md)
+                                # then the run's claims (benchmarks/results/lecture_claims_run.md)
     python3 tasks.py site       # slide metadata and HTML of the lectures as they are (no run)
+    python3 tasks.py claims     # the claims audit: every lecture with seeds 0, 1, 2 on every
+                                # backend (~70 min), then benchmarks/results/lecture_claims.md
+    python3 tasks.py claims --backend jax -- --seeds 3 4 --lectures course/02_*.ipynb
+                                # arguments after `--` go to `aekeras_tools.claims_audit run`
     python3 tasks.py test       # the complete test suite (what CI runs)
     python3 tasks.py test --backend tensorflow -- -k slides -x
                                 # arguments after `--` go to pytest; paths among them
@@ -20,7 +24,7 @@ Usage (Python >= 3.11, standard library only):
 
 Options:
     --backend {all,tensorflow,jax,torch}
-        `test`: which Keras backends to test (default: all three). TensorFlow
+        `test` and `claims`: which Keras backends to run (default: all three). TensorFlow
         runs in the complete environment (.venv); JAX and PyTorch run in a second
         environment without TensorFlow (.venv-no-tf), which proves that the
         library, its loaders and the lectures need no TensorFlow.
@@ -161,6 +165,21 @@ def lectures(python, backend):
     return run([python, "-m", "aekeras_tools.lectures", "--output", BUILD, *LECTURES], env=env)
 
 
+def claims(backends, current_env=False, extra=()):
+    """The claims audit (aekeras_tools.claims_audit): each lecture per seed and backend, each
+    backend in its environment, then the table of every claim's margin in SDs."""
+    status = 0
+    for backend in backends:
+        python = Path(sys.executable) if current_env else setup(environment_for(backend))
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        command = [python, "-m", "aekeras_tools.claims_audit", "run", *extra]
+        status |= run(command, env=env) != 0
+    # The table covers every run kept under build/claims_audit (earlier ones included).
+    python = Path(sys.executable) if current_env else setup(environment_for(backends[0]))
+    env = dict(os.environ, KERAS_BACKEND=backends[0])
+    return status | (run([python, "-m", "aekeras_tools.claims_audit", "report"], env=env) != 0)
+
+
 def site(python):
     """Slide metadata, then the lectures rendered as they are (not executed) under build/course/."""
     return run([python, "-m", "aekeras_tools.lectures", "--no-execute", "--output", BUILD])
@@ -276,7 +295,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("task", choices=["setup", "lectures", "site", "test", "lint", "grade"])
+    parser.add_argument(
+        "task", choices=["setup", "lectures", "site", "test", "claims", "lint", "grade"]
+    )
     parser.add_argument("assignments", nargs="*", help="`grade`: assignment ids (default: all)")
     parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
     parser.add_argument("--current-env", action="store_true")
@@ -293,8 +314,11 @@ def main(argv=None):
             "assignments, --workers, --student, --force and --course belong to `grade`. "
             f"Received: {' '.join(argv)}"
         )
-    if extra and args.task != "test":
-        parser.error(f"only `test` passes arguments on (to pytest). Received: -- {' '.join(extra)}")
+    if extra and args.task not in ("test", "claims"):
+        parser.error(
+            "only `test` (to pytest) and `claims` (to the audit's `run`) pass arguments on. "
+            f"Received: {args.task} -- {' '.join(extra)}"
+        )
     if args.fix and args.task != "lint":
         parser.error(f"--fix belongs to `lint`. Received: {args.task} --fix")
     check_python()
@@ -302,6 +326,9 @@ def main(argv=None):
     if args.task == "test":
         backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
         return test(backends, current_env=args.current_env, extra=extra)
+    if args.task == "claims":
+        backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
+        return claims(backends, current_env=args.current_env, extra=extra)
     if args.backend == "all":
         parser.error(f"`{args.task}` runs on one backend. Received: --backend=all")
     backend = args.backend or "tensorflow"

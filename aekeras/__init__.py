@@ -11,7 +11,10 @@ Modules, named by what they hold:
   `NoiseScheduler` and the schedules `warmup`, `anneal`, `constant`.
 - `aekeras.optimizers`: the long runs' recipe (AdamW, warm-up, cosine decay).
 - `aekeras.pca`: the `PCA` baseline with the same encode/decode interface.
-- `aekeras.metrics`: reconstruction error, MSE, PSNR, linear probe.
+- `aekeras.sparse_coding`: sparse coding without an encoder, codes found by
+  ISTA/FISTA (`ista`, `objective`, `soft_threshold`).
+- `aekeras.metrics`: reconstruction error, MSE, PSNR, grey fraction,
+  linear probe.
 - `aekeras.plots`: figures (reconstruction grids, filters, codes, curves).
 - `aekeras.datasets`: MNIST, Fashion-MNIST, Olivetti faces and face patches.
 - `aekeras.validation`: the argument checks every module shares.
@@ -46,6 +49,7 @@ from aekeras import optimizers
 from aekeras import pca
 from aekeras import plots
 from aekeras import regularizers
+from aekeras import sparse_coding
 from aekeras import validation
 from aekeras.callbacks import NoiseScheduler
 from aekeras.callbacks import SparsityMonitor
@@ -77,6 +81,7 @@ __all__ = [
     "pca",
     "plots",
     "regularizers",
+    "sparse_coding",
     "validation",
     "AdditiveGaussianNoise",
     "Autoencoder",

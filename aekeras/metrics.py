@@ -7,6 +7,7 @@ from keras import ops
 from aekeras.validation import validate_batch_arg
 from aekeras.validation import validate_float_arg
 from aekeras.validation import validate_int_arg
+from aekeras.validation import validate_range_arg
 
 
 def _check_pair(x, x_hat, min_ndim):
@@ -131,6 +132,52 @@ def psnr(x, x_hat, data_range=1.0):
     peak = float(data_range) ** 2
     per_image_mse = np.maximum(per_image_mse, 1e-10 * peak)
     return float(np.mean(10.0 * np.log10(peak / per_image_mse)))
+
+
+def grey_fraction(x, grey=(0.1, 0.9)):
+    """Fraction of pixel values strictly inside a grey band, e.g. (0.1, 0.9).
+
+    A measure of blur for images whose pixels are nearly binary, such as
+    MNIST digits (ink near 1, paper near 0): only the anti-aliased edges of
+    the strokes are grey. A reconstruction trained with squared error or
+    binary cross-entropy outputs, where its code leaves the exact strokes
+    uncertain, the mean of the images that share the code, and averaging
+    sharp strokes gives grey; its grey fraction is then larger than the
+    originals'. Values outside `[0, 1]` (e.g. PCA's reconstructions) count as
+    not grey.
+
+    Args:
+        x: Array of pixel values in [0, 1], any shape (e.g. a batch of images).
+        grey: Pair `(low, high)` with `0 <= low < high <= 1`, the band of
+            values counted as grey (both ends excluded).
+
+    Returns:
+        Float in [0, 1], the fraction of values `v` of `x` with
+        `low < v < high`.
+
+    Raises:
+        ValueError: If `x` is empty or holds NaN, or `grey` is not such a
+            pair.
+
+    Example:
+
+    >>> import aekeras
+    >>> aekeras.metrics.grey_fraction([0.0, 0.05, 0.5, 0.95, 1.0])
+    0.2
+
+    Reference:
+    - [Mathieu, Couprie & LeCun, 2016](https://arxiv.org/abs/1511.05440)
+    """
+    low, high = validate_range_arg(grey, "grey", min_value=0, max_value=1)
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    if x.size == 0 or np.isnan(x).any():
+        raise ValueError(
+            "`x` must hold at least one pixel value and no NaN. "
+            f"Received: x.shape={x.shape}, NaN values: {int(np.isnan(x).sum())}"
+        )
+    return float(np.count_nonzero((x > low) & (x < high)) / x.size)
 
 
 def linear_probe(z_train, y_train, z_test, y_test, max_iter=1000, C=1.0, seed=0):

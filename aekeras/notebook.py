@@ -203,7 +203,8 @@ def claim(description, value, comparison, threshold):
 
     Raises:
         AssertionError: If the claim does not hold (or the value is NaN),
-            with the same text.
+            with the same text. In a kernel the record (with `holds: False`)
+            is displayed first, so that a failed value is on record too.
         ValueError: If `comparison` is not one of the four above, or the
             description is not a non-empty string.
 
@@ -226,8 +227,6 @@ def claim(description, value, comparison, threshold):
     holds = _COMPARISONS[comparison](value, threshold)  # False for NaN
     margin = threshold - value if comparison.startswith("<") else value - threshold
     text = f"{description} = {value:.4g} {comparison} {threshold:.4g} (margin {margin:.4g})"
-    if not holds:
-        raise AssertionError(f"claim FAILED: {text}")
     record = {
         "description": description,
         "value": value,
@@ -236,7 +235,13 @@ def claim(description, value, comparison, threshold):
         "margin": margin,
         "relative_margin": margin / abs(threshold) if threshold else None,
         "full_run": full_run(),
+        "holds": holds,
     }
+    if not holds:
+        # Recorded before it raises, so that the claims audit sees the value that failed.
+        if _in_kernel():
+            _display({"text/plain": f"claim FAILED: {text}", CLAIM_MIMETYPE: record})
+        raise AssertionError(f"claim FAILED: {text}")
     _show({"text/plain": f"claim holds: {text}", CLAIM_MIMETYPE: record})
     return value
 

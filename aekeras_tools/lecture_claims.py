@@ -132,7 +132,8 @@ def main(argv=None):
     parser.add_argument(
         "--name",
         help="result file name (default: lectures_full_run if every lecture ran the full "
-        "settings, else lecture_claims)",
+        "settings, else lecture_claims_run; lecture_claims is the audit's, "
+        "aekeras_tools.claims_audit)",
     )
     parser.add_argument(
         "--note", action="append", default=[], help="a line to add to the header (repeatable)"
@@ -157,7 +158,7 @@ def main(argv=None):
     records = [environment(nb) for _, nb in lectures]
     backends = sorted({record["backend"] for record in records if record})
     full = bool(records) and all(record and record["full_run"] for record in records)
-    name = args.name or ("lectures_full_run" if full else "lecture_claims")
+    name = args.name or ("lectures_full_run" if full else "lecture_claims_run")
     where = (
         machine()
         if args.execute

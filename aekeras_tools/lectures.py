@@ -13,8 +13,10 @@ Usage: python -m aekeras_tools.lectures [--no-execute] [--output build/course] [
    renders the pages, slide decks and index into the output folder;
 3. after an execution of every lecture, `aekeras_tools.lecture_claims`
    tabulates their claims from the executed notebooks into
-   `benchmarks/results/lecture_claims.md` (`lectures_full_run.md` with
+   `benchmarks/results/lecture_claims_run.md` (`lectures_full_run.md` with
    `AEKERAS_FULL_RUN=1`). A run of only some lectures leaves the table as is.
+   (`lecture_claims.md` is the audit of every claim over seeds and backends:
+   `python3 tasks.py claims`, aekeras_tools.claims_audit.)
 
 Exits 1 if a lecture failed (the claims table then records the failure).
 """

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from aekeras.metrics import ReconstructionError
+from aekeras.metrics import grey_fraction
 from aekeras.metrics import linear_probe
 from aekeras.metrics import mse
 from aekeras.metrics import psnr
@@ -239,3 +240,24 @@ def test_keras_metric_serialization(tmp_path):
     before = model.evaluate(x, x, verbose=0, return_dict=True)
     after = loaded.evaluate(x, x, verbose=0, return_dict=True)
     assert after["reconstruction_error"] == pytest.approx(before["reconstruction_error"])
+
+
+def test_grey_fraction_counts_values_strictly_inside_the_band():
+    x = np.array([[0.0, 0.1, 0.1001, 0.5], [0.8999, 0.9, 1.0, 1.3]])
+    assert grey_fraction(x) == pytest.approx(3 / 8)  # the ends and out-of-range values are not grey
+    assert grey_fraction(x, grey=(0.0, 1.0)) == pytest.approx(5 / 8)
+    # Blurring a binary image (averaging it with a shifted copy) makes its edges grey.
+    binary = (np.random.default_rng(0).random((20, 28, 28)) > 0.8).astype(np.float32)
+    assert grey_fraction(binary) == 0.0
+    assert grey_fraction((binary + np.roll(binary, 1, axis=2)) / 2) > 0.2
+
+
+def test_grey_fraction_errors():
+    with pytest.raises(ValueError, match=r"Received: grey=\(0.9, 0.1\)"):
+        grey_fraction([0.5], grey=(0.9, 0.1))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        grey_fraction([0.5], grey=(0.1, 2.0))
+    with pytest.raises(ValueError, match=r"Received: x.shape=\(0,\)"):
+        grey_fraction([])
+    with pytest.raises(ValueError, match="NaN values: 1"):
+        grey_fraction([0.5, np.nan])

@@ -153,3 +153,18 @@ def test_claim_in_a_kernel_displays_a_record(monkeypatch):
         0.4
     )
     assert bundle["text/plain"].startswith("claim holds: AE / PCA")
+    assert record["holds"] is True
+
+
+def test_a_failed_claim_is_on_record_before_it_raises(monkeypatch):
+    # The claims audit reads the value of a claim that failed for one seed from this record.
+    shown = []
+    monkeypatch.setattr(notebook, "_in_kernel", lambda: True)
+    monkeypatch.setattr(notebook, "_display", shown.append)
+    with pytest.raises(AssertionError, match="claim FAILED: AE / PCA = 0.7 < 0.5"):
+        notebook.claim("AE / PCA", 0.7, "<", 0.5)
+    (bundle,) = shown
+    record = bundle[notebook.CLAIM_MIMETYPE]
+    assert record["holds"] is False and record["value"] == pytest.approx(0.7)
+    assert record["margin"] == pytest.approx(-0.2)
+    assert bundle["text/plain"].startswith("claim FAILED: AE / PCA")

@@ -519,3 +519,81 @@ def test_activation_histogram_range_and_errors():
         plots.activation_histogram({"a": [0.1]}, bins=0)
     with pytest.raises(ValueError, match="value_range"):
         plots.activation_histogram({"a": [0.1]}, value_range=(1, 0))
+
+
+def test_pixel_histogram_shows_each_sets_fractions_on_shared_bins(tmp_path):
+    rng = np.random.default_rng(0)
+    sharp = (rng.random((30, 28, 28)) > 0.8).astype(np.float32)
+    blurred = (sharp + np.roll(sharp, 1, axis=2)) / 2
+    outside = np.array([-0.5, 0.05, 0.5, 1.5])  # e.g. PCA: values beyond [0, 1]
+    fig = plots.pixel_histogram(
+        {"Sharp": sharp, "Blurred": blurred, "PCA": outside}, bins=10, title="pixels"
+    )
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_title() == "pixels"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [
+        "Sharp: 0.0% grey",
+        f"Blurred: {100 * ((blurred > 0.1) & (blurred < 0.9)).mean():.1f}% grey",
+        "PCA: 25.0% grey",
+    ]
+    for stairs, values in zip(ax.patches[1:], (sharp, blurred, outside)):  # [0]: the grey band
+        heights = stairs.get_data().values
+        np.testing.assert_allclose(stairs.get_data().edges, np.linspace(0, 1, 11))
+        assert heights.sum() == pytest.approx(1.0)  # every pixel counted, out-of-range ones too
+        counts, _ = np.histogram(np.clip(values, 0, 1), bins=np.linspace(0, 1, 11))
+        np.testing.assert_allclose(heights, counts / values.size)
+    np.testing.assert_allclose(ax.patches[3].get_data().values[[0, 5, 9]], [0.5, 0.25, 0.25])
+    fig.savefig(tmp_path / "pixels.png")
+
+
+def test_pixel_histogram_errors():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plots.pixel_histogram([0.1, 0.2])
+    with pytest.raises(ValueError, match=r"Received: images\['a'\].shape=\(0,\)"):
+        plots.pixel_histogram({"a": []})
+    with pytest.raises(ValueError, match="finite"):
+        plots.pixel_histogram({"a": [0.1, np.inf]})
+    with pytest.raises(ValueError, match="bins"):
+        plots.pixel_histogram({"a": [0.1]}, bins=0)
+    with pytest.raises(ValueError, match="value_range"):
+        plots.pixel_histogram({"a": [0.1]}, value_range=(1, 0))
+    with pytest.raises(ValueError, match="grey"):
+        plots.pixel_histogram({"a": [0.1]}, grey=(0.5, 1.5))
+
+
+def test_vector_fields_share_the_arrow_scale_and_limits(tmp_path):
+    ticks = np.linspace(-1.0, 1.0, 5)
+    grid = np.stack(np.meshgrid(ticks, ticks), axis=-1).reshape(-1, 2)
+    points = np.random.default_rng(0).normal(size=(30, 2)) * 0.3
+    fig = plots.vector_fields(
+        {"learned": (grid, -0.5 * grid), "exact": (grid, -grid)}, points=points, length=0.5
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["learned", "exact"]
+    for ax, factor in zip(fig.axes, (-0.5, -1.0)):
+        (arrows,) = ax.collections[1:]  # the data points first, then one quiver
+        np.testing.assert_allclose(arrows.get_offsets(), grid)
+        np.testing.assert_allclose(np.column_stack([arrows.U, arrows.V]), factor * grid)
+        assert arrows.scale == pytest.approx(2.0)  # drawn at half their length, in data units
+        assert arrows.scale_units == "xy" and arrows.angles == "xy"
+        assert len(ax.collections[0].get_offsets()) == 30
+        assert ax.get_xlim() == fig.axes[0].get_xlim() and ax.get_ylim() == fig.axes[0].get_ylim()
+    low, high = fig.axes[0].get_xlim()
+    assert low < min(-1.0, points[:, 0].min()) and high > max(1.0, points[:, 0].max())
+    fig.savefig(tmp_path / "fields.png")
+
+
+def test_vector_fields_errors():
+    grid = np.zeros((4, 2))
+    with pytest.raises(ValueError, match=r"Received: fields=\{\}"):
+        plots.vector_fields({})
+    with pytest.raises(ValueError, match=r"fields\['a'\] of type ndarray"):
+        plots.vector_fields({"a": grid})
+    with pytest.raises(ValueError, match=r"shapes of fields\['a'\]=\(\(4, 2\), \(3, 2\)\)"):
+        plots.vector_fields({"a": (grid, np.zeros((3, 2)))})
+    with pytest.raises(ValueError, match=r"fields\['a'\] with NaN or inf"):
+        plots.vector_fields({"a": (grid, np.full((4, 2), np.nan))})
+    with pytest.raises(ValueError, match=r"Received: points.shape=\(4, 3\)"):
+        plots.vector_fields({"a": (grid, grid)}, points=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"Received: length=0"):
+        plots.vector_fields({"a": (grid, grid)}, length=0)

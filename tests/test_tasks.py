@@ -67,10 +67,32 @@ def test_site_and_lectures_run_the_pipeline_that_keeps_slides_and_claims_current
     assert "--no-execute" not in lectures
 
 
+def test_claims_audit_runs_each_backend_in_its_environment_then_one_report(tasks, monkeypatch):
+    envs = []
+    monkeypatch.setattr(
+        tasks,
+        "run",
+        lambda cmd, env=None: tasks.calls.append([str(c) for c in cmd]) or envs.append(env) or 0,
+    )
+    assert tasks.main(["claims", "--", "--seeds", "3", "4"]) == 0
+    audit = ["-m", "aekeras_tools.claims_audit"]
+    assert tasks.calls == [
+        ["python-of-complete", *audit, "run", "--seeds", "3", "4"],
+        ["python-of-no-tensorflow", *audit, "run", "--seeds", "3", "4"],
+        ["python-of-no-tensorflow", *audit, "run", "--seeds", "3", "4"],
+        ["python-of-complete", *audit, "report"],
+    ]
+    assert [env["KERAS_BACKEND"] for env in envs] == ["tensorflow", "jax", "torch", "tensorflow"]
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["lint", "--", "-x"], r"only `test` passes arguments on \(to pytest\). Received: -- -x"),
+        (
+            ["lint", "--", "-x"],
+            r"only `test` \(to pytest\) and `claims` \(to the audit's `run`\) pass arguments "
+            r"on. Received: lint -- -x",
+        ),
         (["test", "--fix"], r"--fix belongs to `lint`. Received: test --fix"),
         (["lint", "--force"], r"belong to `grade`. Received: lint --force"),
     ],

@@ -10,6 +10,8 @@ Modules, named by what they hold:
   `source="raw"` (NumPy only, in `mnist` itself).
 - `olivetti`: `load_olivetti`, through scikit-learn.
 - `face_patches`: `load_face_patches` and its result, `FacePatches`.
+- `toy`: `GaussianMixture` and `ring_mixture`, 2-D toy densities whose
+  density, score and optimal denoiser are known in closed form.
 - `files`: the raw files, in one table (`files.DATASETS`: names, sha256,
   sizes, URLs; `data/SHA256SUMS` is generated from it), where data is stored
   (`data_home`) and found (`raw_data_dir`), the bounded reachability check
@@ -29,6 +31,8 @@ from aekeras.datasets.files import raw_data_dir
 from aekeras.datasets.mnist import load_fashion_mnist
 from aekeras.datasets.mnist import load_mnist
 from aekeras.datasets.olivetti import load_olivetti
+from aekeras.datasets.toy import GaussianMixture
+from aekeras.datasets.toy import ring_mixture
 
 __all__ = [
     "DATA_HOME_ENV",
@@ -37,10 +41,12 @@ __all__ = [
     "DatasetCorruptedError",
     "DatasetNotFoundError",
     "FacePatches",
+    "GaussianMixture",
     "data_home",
     "load_face_patches",
     "load_fashion_mnist",
     "load_mnist",
     "load_olivetti",
     "raw_data_dir",
+    "ring_mixture",
 ]
