@@ -18,9 +18,10 @@ Usage (Python >= 3.11, standard library only):
     python3 tasks.py lint --fix # let ruff fix what it can and format the files
     python3 tasks.py setup      # only create/update the environment
     python3 tasks.py grade [ASSIGNMENT ...] [--workers N] [--student ID] [--force]
+                           [--scheduler ADDRESS]
                                 # grade every submission in course/assignments/submitted/ in
-                                # parallel sandboxes (aekeras_tools.grading): gradebook, summary
-                                # table, course/assignments/grades_lms.csv
+                                # parallel sandboxes on Dask (aekeras_tools.grading): gradebook,
+                                # summary table, course/assignments/grades_lms.csv
 
 Options:
     --backend {all,tensorflow,jax,torch}
@@ -36,9 +37,10 @@ Options:
         where you installed the accelerator builds of JAX or PyTorch yourself.
     --fix
         `lint`: apply ruff's fixes and formatting instead of only checking.
-    --workers N, --student ID (repeatable), --force, --course DIR
-        `grade`: parallel sandboxes (default: one per core); grade (again) only these
-        students; grade again what was graded before; another nbgrader course directory.
+    --workers N, --student ID (repeatable), --force, --course DIR, --scheduler ADDRESS
+        `grade`: worker processes of the local Dask cluster (default: one per core); grade
+        (again) only these students; grade again what was graded before; another nbgrader
+        course directory; a running Dask scheduler to grade on instead of a local cluster.
 
 Environment variables:
     AEKERAS_RAW_DATA        folder with offline dataset copies (see data/README.md);
@@ -196,6 +198,8 @@ def grade(python, args):
         cmd.append("--force")
     if args.course:
         cmd += ["--course", Path(args.course).resolve()]
+    if args.scheduler:
+        cmd += ["--scheduler", args.scheduler]
     return run(cmd)
 
 
@@ -306,12 +310,19 @@ def main(argv=None):
     parser.add_argument("--student", action="append")
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--course")
+    parser.add_argument("--scheduler")
     args = parser.parse_args(argv)
     if args.task != "grade" and (
-        args.assignments or args.workers or args.student or args.force or args.course
+        args.assignments
+        or args.workers
+        or args.student
+        or args.force
+        or args.course
+        or args.scheduler
     ):
         parser.error(
-            "assignments, --workers, --student, --force and --course belong to `grade`. "
+            "assignments, --workers, --student, --force, --course and --scheduler belong to "
+            "`grade`. "
             f"Received: {' '.join(argv)}"
         )
     if extra and args.task not in ("test", "claims"):

@@ -41,6 +41,13 @@ print until the batch stops. Here:
   site-packages folders are hidden, so aekeras, Keras, SciPy, scikit-learn cannot be imported at all
   (there is no guard to switch off).
 
+Where the work runs. Submissions are graded on Dask distributed (no scheduler of our own): by
+default a LocalCluster of one worker process per core, started for the batch; with `--scheduler` the
+workers of a running cluster (dask-jobqueue on Slurm, dask-kubernetes: see the README), which need the
+repository and the course directory at the same path. A worker grades one submission at a time, runs
+its sandboxes and its judges, and returns the result; only the process that asked writes the results,
+the gradebook and the CSV, so nbgrader's one SQLite file has a single writer.
+
 A checks module defines `NOTEBOOK` (the notebook's name), `STEPS` (a list of dicts: `name`,
 `numpy_only`, `cells`: the answer cells to run, or None for the whole notebook, `probe`: code that
 calls `export(name, value)`, optional `inputs`: a function of a NumPy Generator that returns the
@@ -59,7 +66,6 @@ usual, flagged for a person to read). Each comes with its reason.
 """
 
 import argparse
-import concurrent.futures
 import csv
 import dataclasses
 import functools
@@ -615,40 +621,63 @@ def grade_on_worker(submission, course_dir):
     )
 
 
-def _on_threads(submissions, course_dir, workers):
-    """(submission, result or exception) as each finishes, graded by `workers` threads of this process."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(grade_on_worker, s, course_dir): s for s in submissions}
-        for future in concurrent.futures.as_completed(futures):
-            yield futures[future], future.exception() or future.result()
-
-
-def _on_dask(submissions, course_dir, scheduler):
-    """(submission, result or exception) as each finishes, graded by the workers of a Dask cluster.
-
-    The workers must see the course directory at the same path (a shared file system) and import
-    aekeras_tools (start them from the repository root, or with it on PYTHONPATH).
-    """
+def _distributed():
     try:
-        from distributed import Client
-        from distributed import as_completed
+        import distributed
     except ImportError as error:
         raise ImportError(
-            "grading on a Dask cluster needs `distributed`: pip install -e '.[test]'"
+            "grading runs on Dask distributed, which is not installed here: "
+            "pip install -e '.[test]' (or pip install distributed)"
         ) from error
-    with Client(scheduler) as client:
-        futures = {
-            client.submit(
-                grade_on_worker,
-                s,
-                str(course_dir),
-                pure=False,
-                key=f"grade-{s.assignment}-{s.student}",
-            ): s
-            for s in submissions
-        }
-        for future in as_completed(futures):
-            yield futures[future], future.exception() or future.result()
+    return distributed
+
+
+def _on_client(submissions, course_dir, client):
+    """(submission, result or exception) as each finishes, graded by the workers of `client`."""
+    distributed = _distributed()
+    futures = {
+        client.submit(
+            grade_on_worker,
+            s,
+            str(course_dir),
+            pure=False,
+            key=f"grade-{s.assignment}-{s.student}",
+        ): s
+        for s in submissions
+    }
+    for future in distributed.as_completed(futures):
+        yield futures[future], future.exception() or future.result()
+
+
+def _on_dask(submissions, course_dir, scheduler=None, workers=None):
+    """(submission, result or exception) as each finishes, graded on Dask distributed.
+
+    Without `scheduler`, on a LocalCluster of `workers` processes (one thread each; default: one per
+    core) that lives as long as the batch. With `scheduler` (an address), on the workers of that
+    running cluster; they must see the course directory at the same path (a shared file system) and
+    import aekeras_tools (start them from the repository root, or with it on PYTHONPATH).
+    """
+    distributed = _distributed()
+    if not submissions:
+        return
+    if scheduler:
+        with distributed.Client(scheduler) as client:
+            yield from _on_client(submissions, course_dir, client)
+        return
+    workers = workers or os.cpu_count() or 1
+    # No memory limit for the worker processes: each sandbox has its own, and a worker that Dask
+    # restarted for memory would lose a submission without a status.
+    with (
+        distributed.LocalCluster(
+            n_workers=min(workers, len(submissions)),
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield from _on_client(submissions, course_dir, client)
 
 
 def grade(
@@ -663,9 +692,10 @@ def grade(
     """Grades every submission of the assignments `names` (default: all) and returns the results of every
     student, those graded before included. Graded submissions are skipped unless `force` or `students`.
 
-    The submissions are graded by `workers` threads here (default: one per core), each running its
-    sandboxes, or, with `scheduler` (a Dask scheduler's address), by the workers of that cluster. Either
-    way this process alone writes the results and the gradebook, as they come back.
+    The submissions are graded on Dask distributed: by a LocalCluster of `workers` processes here
+    (default: one per core), each running its sandboxes, or, with `scheduler` (a Dask scheduler's
+    address), by the workers of that cluster. Either way this process alone writes the results and the
+    gradebook, as they come back.
     """
     course_dir = Path(course_dir).resolve()
     names = names or assignments(course_dir)
@@ -684,10 +714,7 @@ def grade(
                 submissions.append(submission)
     start, fresh = time.perf_counter(), []
     _progress(0, len(submissions), start, stream)
-    if scheduler:
-        finished = _on_dask(submissions, course_dir, scheduler)
-    else:
-        finished = _on_threads(submissions, course_dir, workers or os.cpu_count() or 1)
+    finished = _on_dask(submissions, course_dir, scheduler, workers)
     for n, (submission, result) in enumerate(finished, 1):
         if isinstance(result, BaseException):  # a grader bug must not lose the batch
             result = {
@@ -716,7 +743,10 @@ def main(argv=None):
     )
     parser.add_argument("--course", type=Path, default=COURSE_DIR, help="nbgrader course directory")
     parser.add_argument(
-        "--workers", type=int, default=None, help="parallel sandboxes (default: one per core)"
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of the local Dask cluster (default: one per core)",
     )
     parser.add_argument(
         "--student", action="append", help="grade (again) only this student; repeatable"
@@ -725,7 +755,8 @@ def main(argv=None):
     parser.add_argument(
         "--scheduler",
         default=None,
-        help="a Dask scheduler's address (tcp://host:8786): grade on its workers",
+        help="a running Dask scheduler's address (tcp://host:8786): grade on its workers "
+        "instead of a local cluster",
     )
     parser.add_argument(
         "--csv", type=Path, default=None, help=f"the LMS file (default: COURSE/{LMS_CSV})"

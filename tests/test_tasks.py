@@ -95,6 +95,7 @@ def test_claims_audit_runs_each_backend_in_its_environment_then_one_report(tasks
         ),
         (["test", "--fix"], r"--fix belongs to `lint`. Received: test --fix"),
         (["lint", "--force"], r"belong to `grade`. Received: lint --force"),
+        (["test", "--scheduler", "tcp://h:1"], r"belong to `grade`. Received: test --scheduler"),
     ],
 )
 def test_misplaced_arguments_are_refused(tasks, capsys, argv, message):
@@ -106,6 +107,7 @@ def test_misplaced_arguments_are_refused(tasks, capsys, argv, message):
 
 def test_grade_runs_the_class_grader_with_its_options(tasks):
     argv = ["grade", "a1_autoencoders", "--workers", "3", "--student", "ada", "--force"]
+    argv += ["--scheduler", "tcp://10.0.0.5:8786"]
     assert tasks.main(argv) == 0
     (command,) = tasks.calls
     assert command == [
@@ -118,6 +120,8 @@ def test_grade_runs_the_class_grader_with_its_options(tasks):
         "--student",
         "ada",
         "--force",
+        "--scheduler",
+        "tcp://10.0.0.5:8786",
     ]
 
 
