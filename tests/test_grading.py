@@ -28,9 +28,14 @@ from aekeras_tools import grading
 from aekeras_tools import sandbox
 from aekeras_tools.paths import ROOT
 
-pytestmark = pytest.mark.skipif(
-    not sandbox.namespaces_available(), reason="needs Linux user, network and mount namespaces"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sandbox.namespaces_available(), reason="needs Linux user, network and mount namespaces"
+    ),
+    # The grader is instructor tooling that runs in the complete environment (tasks.py grade),
+    # whatever backend the course uses: its tests run once, with the TensorFlow suite.
+    pytest.mark.tensorflow_only,
+]
 
 SECRET = "HIDDEN_TEST_MARKER_31415"
 CHECKS = textwrap.dedent(
