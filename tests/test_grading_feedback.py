@@ -211,3 +211,43 @@ def test_a1_feedback_holds_no_line_of_its_tests_or_checks():
     assert own["task4_answer"].strip() in html.unescape(text)
     for grade_id in result["checks"]:
         assert f"message of {grade_id}" in text
+
+
+# ----------------------------------------------------------------- a1_autoencoders, Task 3
+@pytest.fixture(scope="module")
+def a1_design_checks():
+    """The trusted checks of a1_autoencoders, limited to Task 3 (its design and train steps)."""
+    checks = grading.load_checks(grading.COURSE_DIR, "a1_autoencoders")
+    checks.STEPS = [step for step in checks.STEPS if step["name"] in ("design", "train")]
+    checks.CHECKS = {k: v for k, v in checks.CHECKS.items() if k.startswith("task3")}
+    return checks
+
+
+NARROW_PRETRAINED = """
+def build_autoencoder():
+    return aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256, 2), code_dim=CODE_DIM)
+
+
+_pretrained = build_autoencoder()
+_pretrained.compile(optimizer="adam", loss="binary_crossentropy")
+_pretrained.fit(np.concatenate([x_train, x_test]), epochs=30, batch_size=256, verbose=0)
+build_autoencoder = lambda: _pretrained  # noqa: E731
+"""
+
+
+@pytest.mark.tensorflow_only
+def test_a1_task3_the_grader_trains_the_design_itself(tmp_path, a1_design_checks):
+    """The solution's design gets the 4 points; a too-narrow design, trained on test images past the
+    budget in the notebook, gets none: the grader trains it afresh with its own budget."""
+    solution = grading.grade_submission(
+        a1_submission(tmp_path, "solution"), grading.COURSE_DIR, a1_design_checks
+    )
+    assert solution["score"] == 4, solution
+    narrow = grading.grade_submission(
+        a1_submission(tmp_path, "narrow", {"task3_autoencoder": NARROW_PRETRAINED}),
+        grading.COURSE_DIR,
+        a1_design_checks,
+    )
+    assert narrow["checks"]["task3_architecture"]["points"] == 1, narrow
+    beats = narrow["checks"]["task3_beats_pca"]
+    assert beats["points"] == 0 and "retrained by the grader" in beats["message"], beats
