@@ -614,9 +614,8 @@ def record(course_dir, source_notebooks, results):
                 grade = gb.find_grade(grade_id, notebook, result["assignment"], result["student"])
                 grade.auto_score = check["points"]
                 grade.needs_manual_grade = False
-            for grade_id in result.get(
-                "manual", {}
-            ):  # formgrader lists these for a person to grade
+            # The cells a person grades: nbgrader's formgrader lists them as waiting.
+            for grade_id in result.get("manual", {}):
                 grade = gb.find_grade(grade_id, notebook, result["assignment"], result["student"])
                 grade.auto_score = None
                 grade.needs_manual_grade = True
