@@ -12,6 +12,16 @@ assignment, `grading/checks_<assignment>.py`. It writes the scores into nbgrader
 each submission's result to `autograded/<student>/<assignment>/aekeras_result.json`, prints a table
 (one row per student and assignment: score, maximum, status and reason) and writes `grades_lms.csv`.
 
+Scores and maxima are those of the autograded cells; the cells nbgrader grades by hand (written
+answers, tasks) are counted apart, as points still to grade, in the table (`9/9 +2 by hand`), the
+CSV (`manual_to_grade`) and the gradebook, where they wait for a person in nbgrader's formgrader. For
+the formgrader, `autograded/<student>/<assignment>/<notebook>.ipynb` holds the student's answers in
+the instructor's notebook (hidden tests removed, each failed check's message as its cell's output).
+The feedback, `feedback/<student>/<assignment>/<notebook>.html` beside the submission's
+`timestamp.txt` and `submission_secret.txt` (nbgrader's layout: `nbgrader release_feedback` sends it
+on), holds the student's answers and, per graded cell, its score, maximum and check's message: never
+the code of a test cell or of the checks.
+
 Design: who runs what
 ---------------------
 
@@ -52,11 +62,22 @@ A checks module defines `NOTEBOOK` (the notebook's name), `STEPS` (a list of dic
 `numpy_only`, `cells`: the answer cells to run, or None for the whole notebook, `probe`: code that
 calls `export(name, value)`, optional `inputs`: a function of a NumPy Generator that returns the
 grader's input arrays, found by the probe in `inputs`, `keep` and `carry`: files handed from a step to
-a later one (`run_step`), and limits `wall_s`, `memory_bytes`, `processes`, `file_bytes`) and
+a later one (`run_step`), optional `given`: the instructor's given cells (grade ids) to run before the
+answer cells of `cells`, e.g. the set-up an answer needs, and limits `wall_s`, `memory_bytes`,
+`processes`, `file_bytes`) and
 `CHECKS` (grade id of an autograded cell -> a function `judge(values, inputs)` that raises
 AssertionError with the message a student sees; its optional attribute `steps` names the steps whose
 failures its message quotes). Exported names and inputs are prefixed with the step's name
 (`numpy.rec` for `export("rec", ...)` in the step `numpy`).
+
+Steps without student code. A step with `"cells": []` runs only its probe: the grader's own code, in
+a sandbox, on what an earlier step kept. This is how a task grades a *design* rather than a training
+run that the student controls (A1 Task 3): a step runs the student's builder and keeps the model's
+configuration (`keep: ["design.json"]`); a later step with no student code (`carry`) rebuilds the
+model from it in Keras' safe mode, initialises it from the grader's seed and trains it with the
+grader's budget (the source of `retrain` in grading/aekeras_grading.py, whose `design_problems` the
+judges use to refuse configurations holding code or arrays), then exports what the judges compare.
+Training longer or on test images in the notebook then changes nothing a judge sees.
 
 Statuses: graded; timed out, out of memory, output flood (a step hit a limit: the checks that need
 its values fail); damaged (the file is not a notebook, a cell is missing or duplicated, the file has
@@ -66,9 +87,11 @@ usual, flagged for a person to read). Each comes with its reason.
 """
 
 import argparse
+import copy
 import csv
 import dataclasses
 import functools
+import html
 import importlib.util
 import json
 import os
@@ -185,9 +208,22 @@ def graded_cells(source):
     }
 
 
+def manual_cells(source):
+    """{grade id: points} of the cells a person grades (nbgrader's manually graded answers and tasks)."""
+    return {
+        _meta(c)["grade_id"]: float(_meta(c).get("points", 0))
+        for c in source.cells
+        if (_meta(c).get("grade") and _meta(c).get("solution")) or _meta(c).get("task")
+    }
+
+
 # ----------------------------------------------------------------- reading a submission
 def read_submission(submission, source):
-    """(answer cells {grade id: source}, problems) of a submission, read as data (never executed)."""
+    """(answer cells {grade id: source}, problems) of a submission, read as data (never executed).
+
+    The answer cells are the solution cells of the instructor's notebook, code and written ones (a written
+    answer is carried into the feedback; only code cells ever run), found by grade id and cell type.
+    """
     problems = []
     if submission.path is None:
         return {}, ["no notebook in the submission folder"]
@@ -205,9 +241,9 @@ def read_submission(submission, source):
     if not cells:
         return {}, ["the notebook has no cells"]
     solutions = {
-        _meta(c)["grade_id"]
+        _meta(c)["grade_id"]: c.cell_type
         for c in source.cells
-        if _meta(c).get("solution") and c.cell_type == "code"
+        if _meta(c).get("solution") and c.cell_type in ("code", "markdown")
     }
     answers = {}
     for cell in cells:
@@ -219,10 +255,11 @@ def read_submission(submission, source):
             else {}
         )
         grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-        if grade_id not in solutions or cell.get("cell_type") != "code":
+        if grade_id not in solutions or cell.get("cell_type") != solutions[grade_id]:
             continue
         text = cell.get("source", "")
-        text = "".join(text) if isinstance(text, list) else str(text)
+        text = "".join(map(str, text)) if isinstance(text, list) else str(text)
+        text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be written
         if grade_id in answers:
             problems.append(
                 f"the answer cell {grade_id} appears more than once; the first copy was graded"
@@ -237,6 +274,15 @@ def read_submission(submission, source):
     return answers, problems
 
 
+def _code_answers(source):
+    """The grade ids of the instructor notebook's code answer cells (those that run)."""
+    return {
+        _meta(c)["grade_id"]
+        for c in source.cells
+        if _meta(c).get("solution") and c.cell_type == "code"
+    }
+
+
 def suspicious(answers):
     """Reasons to have a person read the answer cells: code that no answer needs."""
     reasons = []
@@ -248,11 +294,12 @@ def suspicious(answers):
     return reasons
 
 
-def compose(source, answers, names=None):
+def compose(source, answers, names=None, given=None):
     """The cells one sandbox step runs: the instructor's given code cells and the student's answers.
 
     Test cells (autograded, hidden parts or not) are never included. With `names`, only those answer
-    cells run (a NumPy-only step runs the answer cells without the notebook's set-up).
+    cells run (a NumPy-only step runs the answer cells without the notebook's set-up), after the given
+    cells named in `given` (e.g. the set-up that an answer needs), in the notebook's order.
     """
     cells = []
     for cell in source.cells:
@@ -263,7 +310,7 @@ def compose(source, answers, names=None):
         if meta.get("solution"):
             if names is None or grade_id in names:
                 cells.append({"id": grade_id, "source": answers.get(grade_id, "")})
-        elif not meta.get("grade") and names is None:
+        elif not meta.get("grade") and (names is None or grade_id in (given or ())):
             cells.append({"id": grade_id, "source": cell.source})
     return cells
 
@@ -417,8 +464,10 @@ def _check(judge, values, inputs):
 
 
 def grade_submission(submission, course_dir, checks, workspace=None, env=None, seed=None):
-    """Grades one submission (on a worker): a dict with student, assignment, score, max_score, status,
-    reason, and per test cell its points and message. Nothing the submission does makes it raise.
+    """Grades one submission (on a worker): a dict with student, assignment, score and max_score (of the
+    autograded cells), manual_max_score and manual (the points of the cells a person grades, {grade id:
+    points}), status, reason, and per test cell its points and message. Nothing the submission does makes
+    it raise.
 
     Args:
         submission: a `Submission`.
@@ -433,9 +482,10 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
     source = nbformat.read(
         course_dir / "source" / submission.assignment / f"{checks.NOTEBOOK}.ipynb", as_version=4
     )
-    points = graded_cells(source)
+    points, manual = graded_cells(source), manual_cells(source)
     start = time.perf_counter()
     answers, problems = read_submission(submission, source)
+    code = {k: v for k, v in answers.items() if k in _code_answers(source)}  # the cells that run
     if submission.path is not None and submission.path.name != f"{checks.NOTEBOOK}.ipynb":
         problems.insert(
             0, f"the notebook is named {submission.path.name}, not {checks.NOTEBOOK}.ipynb"
@@ -444,7 +494,7 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
     values, inputs, failures = {}, {}, {}
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory(prefix="aekeras-grading-", dir=workspace) as root:
-        for step in checks.STEPS if answers else ():
+        for step in checks.STEPS if code else ():
             name = step["name"]
             missing = [f for f in step.get("carry", ()) if not (Path(root) / "kept" / f).is_file()]
             if missing:  # e.g. no trained model to evaluate: the step has nothing to do
@@ -454,7 +504,7 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
             inputs.update({f"{name}.{k}": np.asarray(v) for k, v in step_inputs.items()})
             result, errors, step_values = run_step(
                 step,
-                compose(source, answers, step.get("cells")),
+                compose(source, answers, step.get("cells"), step.get("given")),
                 course_dir,
                 root,
                 step_inputs,
@@ -472,7 +522,7 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
         judge = checks.CHECKS.get(grade_id)
         if judge is None:
             passed, message = False, f"grading error: no trusted check for {grade_id}"
-        elif not answers:
+        elif not code:
             passed, message = False, "Your notebook could not be graded: " + "; ".join(problems)
         else:
             passed, message = _check(judge, values, inputs)
@@ -487,7 +537,7 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
         }
     if status == GRADED and problems:
         status, reason = DAMAGED, "; ".join(problems)
-    flags = suspicious(answers)
+    flags = suspicious(code)
     if status == GRADED and flags:
         status, reason = SUSPICIOUS, "; ".join(flags)
     elif flags:
@@ -497,9 +547,11 @@ def grade_submission(submission, course_dir, checks, workspace=None, env=None, s
         "assignment": submission.assignment,
         "score": sum(r["points"] for r in results.values()),
         "max_score": sum(points.values()),
+        "manual_max_score": sum(manual.values()),  # points a person still grades (formgrader)
         "status": status,
         "reason": reason,
         "checks": results,
+        "manual": manual,
         "seconds": round(time.perf_counter() - start, 1),
         "grader": f"{platform.node()}:{os.getpid()}",  # which machine and process graded it
     }
@@ -567,15 +619,136 @@ def record(course_dir, source_notebooks, results):
             for grade_id, check in result["checks"].items():
                 grade = gb.find_grade(grade_id, notebook, result["assignment"], result["student"])
                 grade.auto_score = check["points"]
+                grade.needs_manual_grade = False
+            # The cells a person grades: nbgrader's formgrader lists them as waiting.
+            for grade_id in result.get("manual", {}):
+                grade = gb.find_grade(grade_id, notebook, result["assignment"], result["student"])
+                grade.auto_score = None
+                grade.needs_manual_grade = True
             gb.db.commit()
 
 
+# ----------------------------------------------------------------- feedback and formgrader
+HIDDEN_TESTS = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M
+)
+# Files of nbgrader's submission folder that release_feedback needs beside the feedback (copied as data).
+SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def _copy_submission_files(submission, folder):
+    for name in SUBMISSION_FILES:
+        path = submission.folder / name
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 4096:
+            shutil.copy(path, folder / name)
+
+
+def autograded_notebook(source, answers, result):
+    """The notebook nbgrader's formgrader shows a person: the instructor's notebook with the student's
+    answers in place, each test cell's visible part (hidden tests removed) with its check's message as
+    output, and no outputs of student code (none ran here)."""
+    notebook = copy.deepcopy(source)
+    for cell in notebook.cells:
+        meta = _meta(cell)
+        grade_id = meta.get("grade_id")
+        if meta.get("solution"):
+            cell.source = answers.get(grade_id, "")
+        elif meta.get("grade") and cell.cell_type == "code":
+            cell.source = HIDDEN_TESTS.sub("", cell.source)
+            check = result["checks"].get(grade_id)
+            if check and check["points"] < check["max_points"]:
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "error", ename="AssertionError", evalue=check["message"], traceback=[]
+                    )
+                ]
+        if cell.cell_type == "code" and not (meta.get("grade") and not meta.get("solution")):
+            cell.outputs = []
+    return notebook
+
+
+def feedback_html(source, answers, result):
+    """The feedback a student reads: a self-contained HTML page with the student's answers, and for each
+    autograded cell its score, maximum and (when it failed) its check's message; the cells graded by hand
+    with their points. It holds nothing of the test cells or the checks but those messages."""
+    e = html.escape
+    manual = result.get("manual", {})
+    parts = [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8">',
+        f"<title>Feedback: {e(result['assignment'])}, {e(result['student'])}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+        "pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}"
+        ".passed{color:#176117}.failed{color:#a11}.manual{color:#555}</style>",
+        "</head><body>",
+        f"<h1>{e(result['assignment'])}: feedback for {e(result['student'])}</h1>",
+        f"<p>Autograded score: <b>{result['score']:g} / {result['max_score']:g}</b>"
+        + (
+            f"; {result.get('manual_max_score', 0):g} more points are graded by hand"
+            if result.get("manual_max_score")
+            else ""
+        )
+        + "</p>",
+    ]
+    if result.get("reason"):
+        parts.append(f"<p>Status: {e(result['status'])}: {e(result['reason'])}</p>")
+    for cell in source.cells:
+        meta = _meta(cell)
+        grade_id = meta.get("grade_id")
+        if cell.cell_type == "markdown" and not meta.get("solution"):
+            titles = [line for line in cell.source.splitlines() if line.startswith("#")]
+            parts += [f"<h2>{e(line.lstrip('#').strip())}</h2>" for line in titles]
+        elif meta.get("solution"):
+            parts.append(f"<h3>Your answer ({e(grade_id)})</h3>")
+            parts.append(f"<pre>{e(answers.get(grade_id, '(missing)'))}</pre>")
+            if grade_id in manual:
+                parts.append(
+                    f'<p class="manual">{e(grade_id)}: graded by hand, {manual[grade_id]:g} points</p>'
+                )
+        elif grade_id in result["checks"]:
+            check = result["checks"][grade_id]
+            passed = check["points"] >= check["max_points"]
+            parts.append(
+                f'<p class="{"passed" if passed else "failed"}">{e(grade_id)}: '
+                f"{check['points']:g} / {check['max_points']:g}"
+                + ("" if passed else f"<br>{e(check['message'])}")
+                + "</p>"
+            )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_feedback(course_dir, submission, notebook, source, result):
+    """Writes, in nbgrader's layout, the notebook the formgrader shows
+    (`autograded/<student>/<assignment>/<notebook>.ipynb`) and the feedback
+    (`feedback/<student>/<assignment>/<notebook>.html`, with the submission's `timestamp.txt` and
+    `submission_secret.txt`, which `nbgrader release_feedback` reads). The submission is read as data."""
+    answers, _ = read_submission(submission, source)
+    course_dir = Path(course_dir)
+    folders = {
+        kind: course_dir / kind / submission.student / submission.assignment
+        for kind in ("autograded", "feedback")
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+        _copy_submission_files(submission, folder)
+    nbformat.write(
+        autograded_notebook(source, answers, result),
+        folders["autograded"] / f"{notebook}.ipynb",
+    )
+    (folders["feedback"] / f"{notebook}.html").write_text(
+        feedback_html(source, answers, result), encoding="utf-8"
+    )
+
+
 def write_csv(path, results):
-    """One row per student and assignment: what an LMS imports (student, assignment, score, maximum,
-    status, reason)."""
+    """One row per student and assignment: what an LMS imports (student, assignment, the autograded score
+    and maximum, the points still to grade by hand, status, reason)."""
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "reason"])
+        writer.writerow(
+            ["student", "assignment", "score", "max_score", "manual_to_grade", "status", "reason"]
+        )
         for r in sorted(results, key=lambda r: (r["student"], r["assignment"])):
             writer.writerow(
                 [
@@ -583,6 +756,7 @@ def write_csv(path, results):
                     r["assignment"],
                     f"{r['score']:g}",
                     f"{r['max_score']:g}",
+                    f"{r.get('manual_max_score', 0):g}",
                     r["status"],
                     r["reason"],
                 ]
@@ -590,14 +764,16 @@ def write_csv(path, results):
 
 
 def summary(results):
-    """The table printed at the end: one row per student and assignment."""
+    """The table printed at the end: one row per student and assignment (the autograded score of the
+    autograded maximum, and the points still to grade by hand)."""
     rows = [("student", "assignment", "score", "status", "reason")]
     for r in sorted(results, key=lambda r: (r["student"], r["assignment"])):
+        manual = r.get("manual_max_score", 0)
         rows.append(
             (
                 r["student"],
                 r["assignment"],
-                f"{r['score']:g}/{r['max_score']:g}",
+                f"{r['score']:g}/{r['max_score']:g}" + (f" +{manual:g} by hand" if manual else ""),
                 r["status"],
                 r["reason"][:120],
             )
@@ -722,13 +898,21 @@ def grade(
                 "assignment": submission.assignment,
                 "score": 0.0,
                 "max_score": sum(graded_cells(sources[submission.assignment][1]).values()),
+                "manual_max_score": sum(manual_cells(sources[submission.assignment][1]).values()),
                 "status": ERROR,
                 "reason": f"{type(result).__name__}: {result}",
                 "checks": {},
+                "manual": manual_cells(sources[submission.assignment][1]),
             }
         path = result_path(course_dir, submission.student, submission.assignment)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, indent=1))
+        try:
+            write_feedback(course_dir, submission, *sources[submission.assignment], result)
+        except Exception as error:  # a grader bug must not lose the batch's grades
+            stream.write(
+                f"\nno feedback for {submission.student}: {type(error).__name__}: {error}\n"
+            )
         fresh.append(result)
         _progress(n, len(submissions), start, stream)
     stream.write("\n")

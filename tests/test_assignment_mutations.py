@@ -26,10 +26,6 @@ from nbgrader_course import source_notebook
 # Notebook execution: run once, on the default TensorFlow backend (tasks.py test).
 pytestmark = pytest.mark.tensorflow_only
 
-FAST_DEEP_AE = """
-ae = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256, 64), code_dim=CODE_DIM)
-ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
-"""
 KL_AE = """
 sparse_ae = aekeras.models.DenseAutoencoder(
     (28, 28, 1), hidden_units=(), code_dim=CODE_DIM, code_activation="sigmoid",
@@ -137,36 +133,47 @@ def n_parameters(layer_sizes, tied_weights=False):
             (
                 "shallow: no hidden layer",
                 """
-ae = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(), code_dim=CODE_DIM)
-ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
-ae.fit(x_train, epochs=1, batch_size=256, verbose=0)
+def build_autoencoder():
+    return aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(), code_dim=CODE_DIM)
 """,
                 {"task3_architecture": "at least one hidden layer"},
             ),
             (
-                "trains on the test images too",
-                FAST_DEEP_AE
-                + """
-ae.fit(np.concatenate([x_train, x_test]), epochs=1, batch_size=256, verbose=0)
+                "a code of 16 units, not the 8 asked",
+                """
+def build_autoencoder():
+    return aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256, 64), code_dim=16)
 """,
-                {"task3_beats_pca": "1000 of them test images (x_test)"},
+                {"task3_architecture": "The code must have CODE_DIM = 8 units"},
             ),
             (
-                "trains past the epoch budget",
-                FAST_DEEP_AE
-                + """
-ae.fit(x_train, epochs=EPOCHS + 1, batch_size=1024, verbose=0)
+                "a Lambda layer the grader cannot rebuild",
+                """
+def build_autoencoder():
+    x = keras.Input((28, 28, 1))
+    encoder = keras.Sequential([x, keras.layers.Flatten(), keras.layers.Dense(256, activation="relu"),
+                                keras.layers.Dense(CODE_DIM)])
+    z = keras.Input((CODE_DIM,))
+    h = keras.layers.Dense(784, activation="sigmoid")(keras.layers.Dense(256, activation="relu")(z))
+    x_hat = keras.layers.Lambda(lambda t: keras.ops.reshape(t, (-1, 28, 28, 1)))(h)
+    return aekeras.models.Autoencoder(encoder, keras.Model(z, x_hat))
 """,
-                {"task3_beats_pca": "the budget is 10 epochs"},
+                {"task3_architecture": "Keras' own layers"},
             ),
             (
-                "overwrites the PCA baseline",
-                FAST_DEEP_AE
-                + """
-ae.fit(x_train, epochs=1, batch_size=1024, verbose=0)
+                "too narrow (a 2-unit hidden layer), pretrained past the budget, baseline overwritten",
+                """
+def build_autoencoder():
+    return aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256, 2), code_dim=CODE_DIM)
+
+
+_pretrained = build_autoencoder()
+_pretrained.compile(optimizer="adam", loss="binary_crossentropy")
+_pretrained.fit(np.concatenate([x_train, x_test]), epochs=2 * EPOCHS, batch_size=1024, verbose=0)
+build_autoencoder = lambda: _pretrained  # noqa: E731
 pca_error = float("inf")
 """,
-                {"task3_beats_pca": "recomputed by the grader"},
+                {"task3_beats_pca": "retrained by the grader"},
             ),
         ],
     },

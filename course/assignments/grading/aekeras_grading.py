@@ -11,6 +11,13 @@ code did the work, not a library or a shortcut:
 - `record_training(...)`, installed by a hidden test before the cell that trains a model, records
   every call of `fit` and `train_on_batch`; `check_training(model, ...)` then checks that the model
   was trained there, with `fit`, on the training images only and within the epoch budget.
+
+A task that grades a *design* (A1 Task 3) does not trust the student's training at all:
+`design_problems(config)` says why a saved model configuration cannot be rebuilt safely (a class
+that is neither Keras' nor aekeras', a Lambda layer, arrays such as weights carried in the config),
+and `retrain(config, x_train, ...)` rebuilds the model from it, freshly initialised from a fixed seed,
+and trains it with the grader's budget. The class grader runs the source of `retrain` in a sandbox
+that holds no student code (grading/checks_a1_autoencoders.py).
 """
 
 import importlib.util
@@ -296,3 +303,79 @@ def check_training(model, name, epochs, cell):
         f"`{name}`'s optimizer made {iterations} training steps, but its calls of fit in {cell} made only "
         f"{steps}: train it only there, and only with fit."
     )
+
+
+# ----------------------------------------------------------------- designs
+# Classes a design is built from: Keras' own and aekeras' models and layers.
+DESIGN_PACKAGES = ("keras", "aekeras")
+# Keras' serialized forms of values a design needs none of: code (Lambda layers, lambdas) and arrays
+# (weights smuggled into a config, e.g. as the value of a Constant initializer).
+DESIGN_REFUSED = ("Lambda", "__lambda__", "__numpy__", "__tensor__", "__bytes__", "__typespec__")
+MAX_DESIGN_NUMBERS = 64  # a longer list of numbers in a config is data, not a design
+
+
+def design_problems(config):
+    """Why the saved design `config` cannot be rebuilt and trained by the grader: a list of reasons
+    (empty if it can).
+
+    Args:
+        config: a model's configuration, `keras.saving.serialize_keras_object(model)` (a dict, as
+            JSON would hold it). Its `compile_config` is ignored: the grader compiles the model itself.
+    """
+    if not isinstance(config, dict):
+        return [f"the design is not a model configuration (got {type(config).__name__})"]
+    problems = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            name, module = node.get("class_name"), node.get("module")
+            if name in ("Lambda", "__lambda__"):
+                problems.append(
+                    "it has a Lambda layer, code that the grader does not run: build it from Keras' own "
+                    "layers and aekeras' models"
+                )
+            elif name in DESIGN_REFUSED:
+                problems.append(
+                    f"it carries a value of type `{name}`: a design holds no arrays (the grader trains the "
+                    "weights)"
+                )
+            elif isinstance(module, str) and module.split(".")[0] not in DESIGN_PACKAGES:
+                problems.append(
+                    f"it uses `{module}.{name}`, a class of neither Keras nor aekeras: "
+                    "build it from Keras' own layers and aekeras' models"
+                )
+            for key, value in node.items():
+                if key != "compile_config":
+                    walk(value)
+        elif isinstance(node, list):
+            if sum(isinstance(v, (int, float)) for v in node) > MAX_DESIGN_NUMBERS:
+                problems.append(
+                    f"it carries a list of {len(node)} numbers: a design holds no arrays (the grader "
+                    "trains the weights)"
+                )
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return sorted(set(problems))
+
+
+def retrain(config, x_train, epochs, batch_size, learning_rate, seed=0):
+    """The model of the design `config`, rebuilt and trained with a fixed budget; returns it.
+
+    The model is rebuilt in Keras' safe mode (no Lambda layers, no classes but Keras' and those
+    registered by aekeras), initialised afresh from `seed` (nothing the student trained survives),
+    compiled with Adam(`learning_rate`) and binary cross-entropy, and trained for `epochs` passes over
+    `x_train` in batches of `batch_size`. Self-contained (its imports are inside): the class grader
+    runs this function's source in a sandbox.
+    """
+    import keras
+
+    import aekeras  # noqa: F401 (registers aekeras' models for deserialization)
+
+    config = {key: value for key, value in config.items() if key != "compile_config"}
+    keras.utils.set_random_seed(seed)
+    model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    model.fit(x_train, epochs=epochs, batch_size=batch_size, verbose=0)
+    return model

@@ -6,18 +6,43 @@ library as the reference. They check what the notebook's hidden tests check (not
 
 - Tasks 1 and 2 run in NumPy-only sandboxes (`numpy_only`): only the answer cell, with NumPy the only
   importable package, called on inputs the grader draws afresh for every submission.
-- Task 3 runs the notebook (the instructor's given cells and the student's answers), which saves `ae`;
-  a second sandbox with no student code loads it (`safe_mode`) and reconstructs images the grader
-  chose, 1000 of them outside the notebook's x_test; the errors are compared with PCA's here.
+- Task 3 grades a design, not a training run. The step `design` runs the notebook's set-up and the
+  student's `build_autoencoder()`, and saves the model's configuration (no weights). The step `train`,
+  with no student code at all, rebuilds the model from that configuration in Keras' safe mode,
+  initialises it from the grader's seed and trains it with the grader's budget (`retrain` of
+  aekeras_grading.py: Adam, binary cross-entropy, 10 epochs of batches of 64 over the grader's copy of
+  x_train); it then reconstructs the test images and 1000 others the notebook never had. The checks
+  here refuse a configuration that holds code or arrays (`design_problems`) and compare the errors with
+  PCA's. Training longer, or on test images, in the notebook changes nothing a check sees.
 """
 
 import functools
+import importlib.util
+import inspect
+import json
 import threading
+from pathlib import Path
 
 import numpy as np
 
 NOTEBOOK = "a1_autoencoders"
 CODE_DIM, N_TRAIN = 8, 5000
+# The grader's training budget of Task 3 (the notebook's set-up cell states the same).
+EPOCHS, BATCH_SIZE, LEARNING_RATE, SEED = 10, 64, 2e-3, 0
+MAX_DESIGN_BYTES = 2**20
+
+
+def _helpers():
+    """The hidden tests' helpers (aekeras_grading.py, beside this file): one definition of a design's rules
+    and of the grader's training, shared by nbgrader's hidden tests and this module."""
+    path = Path(__file__).with_name("aekeras_grading.py")
+    spec = importlib.util.spec_from_file_location("aekeras_grading", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+helpers = _helpers()
 
 # The probe's helper: one failing call is recorded, and the others still run.
 ATTEMPT = """
@@ -189,50 +214,84 @@ def check_task2_n_parameters(values, inputs):
 
 
 # ----------------------------------------------------------------- Task 3
-def evaluate_inputs(rng):
-    _, x_test = mnist()
-    return {"x_test": x_test[:1000], "x_other": x_test[1000:]}
+def train_inputs(rng):
+    x_train, x_test = mnist()
+    return {"x_train": x_train, "x_test": x_test[:1000], "x_other": x_test[1000:]}
 
 
-SAVE_PROBE = """
+DESIGN_PROBE = f"""
+import json
 import keras
-if ae is not None:
-    ae.save("out/ae.keras")
+
+design = build_autoencoder()
+text = json.dumps(keras.saving.serialize_keras_object(design))
+if len(text) <= {MAX_DESIGN_BYTES}:
+    with open("out/design.json", "w", encoding="utf-8") as file:
+        file.write(text)
 """
-EVALUATE_PROBE = """
-import keras
+# No student code runs in this step: the harness's own `retrain`, on the configuration the design step saved.
+TRAIN_PROBE = (
+    inspect.getsource(helpers.retrain)
+    + f"""
+import json
+
 import numpy as np
 
 import aekeras
 
-model = keras.models.load_model("ae.keras", safe_mode=True, compile=False)
+with open("design.json", encoding="utf-8") as file:
+    text = file.read()
+export("design", text)
+model = retrain(json.loads(text), inputs["x_train"], {EPOCHS}, {BATCH_SIZE}, {LEARNING_RATE}, seed={SEED})
 export("is_autoencoder", isinstance(model, aekeras.models.Autoencoder))
 export("code_units", int(np.prod(model.encode(inputs["x_test"][:5]).shape[1:])))
-export("code_dim", int(getattr(model, "code_dim", -1)))
 export("encoder_layers", sum(1 for layer in model.encoder.layers if layer.trainable_weights))
 export("rec_test", model.reconstruct(inputs["x_test"]))
 export("rec_other", model.reconstruct(inputs["x_other"]))
 """
+)
 
 
-def _evaluated(values):
-    if "evaluate.is_autoencoder" not in values:
+def _design(values):
+    """The design the grader trained (a configuration), or an AssertionError that says why there is none."""
+    text = values.get("train.design")
+    if text is None:
         raise AssertionError(
-            "`ae` could not be evaluated: it is None, or the notebook failed before it was trained, or it "
-            "is not a model that loads with keras.models.load_model (an aekeras autoencoder does)."
+            "Your design could not be saved: build_autoencoder() is missing or failed, or its model has no "
+            "configuration Keras can save (keras.saving.serialize_keras_object)."
         )
+    text = str(text)
+    if len(text) > MAX_DESIGN_BYTES:
+        raise AssertionError(
+            f"Your design's configuration is {len(text)} characters long: a design holds no data"
+        )
+    try:
+        config = json.loads(text)
+    except ValueError:
+        config = None
+    problems = helpers.design_problems(config)
+    if problems:
+        raise AssertionError(
+            "The grader cannot rebuild your design from its configuration: " + "; ".join(problems)
+        )
+    if "train.is_autoencoder" not in values:
+        raise AssertionError(
+            "The grader could not rebuild and train your design from its configuration: use Keras' own "
+            "layers and aekeras' models (no classes of your own)."
+        )
+    return config
 
 
 def check_task3_architecture(values, inputs):
-    _evaluated(values)
-    assert bool(values["evaluate.is_autoencoder"]), (
-        "`ae` must be an aekeras autoencoder (e.g. aekeras.models.DenseAutoencoder)"
+    _design(values)
+    assert bool(values["train.is_autoencoder"]), (
+        "build_autoencoder() must return an aekeras autoencoder (e.g. aekeras.models.DenseAutoencoder)"
     )
-    units = int(values["evaluate.code_units"])
-    assert units == CODE_DIM and int(values["evaluate.code_dim"]) == CODE_DIM, (
+    units = int(values["train.code_units"])
+    assert units == CODE_DIM, (
         f"The code must have CODE_DIM = {CODE_DIM} units, like PCA's; got {units}"
     )
-    layers = int(values["evaluate.encoder_layers"])
+    layers = int(values["train.encoder_layers"])
     assert layers >= 2, (
         "A deep autoencoder has at least one hidden layer between the input and the code; "
         f"your encoder has {layers} layer(s) with weights"
@@ -255,15 +314,16 @@ def pca_errors():
 def check_task3_beats_pca(values, inputs):
     import aekeras
 
-    _evaluated(values)
+    _design(values)
     for key, what in (("test", "the test images x_test"), ("other", "1000 other test images")):
-        images = inputs[f"evaluate.x_{key}"]
-        rec = values[f"evaluate.rec_{key}"].reshape(images.shape)
+        images = inputs[f"train.x_{key}"]
+        rec = values[f"train.rec_{key}"].reshape(images.shape)
         error_ae = aekeras.metrics.reconstruction_error(images, rec)
         error_pca = pca_errors()[key]
         assert error_ae < error_pca, (
-            f"On {what}, expected the autoencoder's reconstruction error to be lower than that of PCA with "
-            f"{CODE_DIM} components fitted on x_train ({error_pca:.2f}); got {error_ae:.2f}"
+            f"On {what}, expected your design, retrained by the grader (fresh start, {EPOCHS} epochs), "
+            f"to reconstruct better than PCA with {CODE_DIM} components fitted on x_train "
+            f"({error_pca:.2f}); got {error_ae:.2f}"
         )
 
 
@@ -286,19 +346,26 @@ STEPS = [
         "wall_s": 30,
         "memory_bytes": 2 * 2**30,
     },
-    {"name": "notebook", "cells": None, "probe": SAVE_PROBE, "keep": ["ae.keras"], "wall_s": 300},
     {
-        "name": "evaluate",
-        "cells": [],
-        "carry": ["ae.keras"],
-        "inputs": evaluate_inputs,
-        "probe": EVALUATE_PROBE,
+        "name": "design",
+        "cells": ["task3_autoencoder"],
+        "given": ["launch", "setup"],
+        "probe": DESIGN_PROBE,
+        "keep": ["design.json"],
         "wall_s": 120,
+    },
+    {
+        "name": "train",
+        "cells": [],
+        "carry": ["design.json"],
+        "inputs": train_inputs,
+        "probe": TRAIN_PROBE,
+        "wall_s": 300,
     },
 ]
 check_task1_shape_exact.steps = check_task1_matches_library.steps = ["task1"]
 check_task2_n_parameters.steps = ["task2"]
-check_task3_architecture.steps = check_task3_beats_pca.steps = ["notebook", "evaluate"]
+check_task3_architecture.steps = check_task3_beats_pca.steps = ["design", "train"]
 CHECKS = {
     "task1_shape_exact": check_task1_shape_exact,
     "task1_matches_library": check_task1_matches_library,
