@@ -267,33 +267,64 @@ def kl_sparsity(h, target, strength):
         ],
         "task3_kl_gradient_solution": [
             (
+                "Lecture 2's slope -ρ/ρ̂ + (1-ρ)/(1-ρ̂), without the chain rule",
+                """
+def kl_gradient(z, target, strength):
+    h = 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))
+    rho_hat = h.mean(axis=0)
+    return strength * np.broadcast_to(-target / rho_hat + (1 - target) / (1 - rho_hat), h.shape)
+""",
+                {"task3_kl_gradient": "the same for every example of a unit"},
+            ),
+            (
+                "the mean's 1/m forgotten",
+                """
+def kl_gradient(z, target, strength):
+    h = 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))
+    rho_hat = h.mean(axis=0)
+    return strength * (-target / rho_hat + (1 - target) / (1 - rho_hat)) * h * (1 - h)
+""",
+                {"task3_kl_gradient": "times too large"},
+            ),
+            (
                 "finite differences of the library's penalty",
                 """
-def kl_gradient(target, rho_hat):
-    penalty = aekeras.KLSparsity(target=target, strength=1.0)
-    value = lambda v: float(penalty(np.array([[v]], dtype=np.float64)))
-    rho_hat = np.asarray(rho_hat, dtype=np.float64)
-    flat = [(value(r + 1e-6) - value(r - 1e-6)) / 2e-6 for r in rho_hat.ravel()]
-    return np.array(flat).reshape(rho_hat.shape)
+def kl_gradient(z, target, strength):
+    z = np.asarray(z, dtype=np.float64)
+    targets = np.broadcast_to(target, z.shape[1:])
+
+    def omega(v):
+        h = 1 / (1 + np.exp(-v))
+        return sum(float(aekeras.KLSparsity(float(t), strength)(h[:, j : j + 1])) for j, t in enumerate(targets))
+
+    grad = np.zeros(z.shape)
+    for index in np.ndindex(z.shape):
+        step = np.zeros(z.shape)
+        step[index] = 1e-6
+        grad[index] = (omega(z + step) - omega(z - step)) / 2e-6
+    return grad
 """,
-                {"task3_kl_gradient": None},
+                {"task3_kl_gradient": LIBRARY},
             ),
             (
-                "the sign flipped",
+                "a complex-step derivative in NumPy, one forward pass per entry",
                 """
-def kl_gradient(target, rho_hat):
-    rho_hat = np.asarray(rho_hat, dtype=np.float64)
-    return target / rho_hat - (1 - target) / (1 - rho_hat)
+def kl_gradient(z, target, strength):
+    z = np.asarray(z, dtype=np.float64)
+
+    def omega(v):
+        rho_hat = (1 / (1 + np.exp(-v))).mean(axis=0)
+        kl = target * np.log(target / rho_hat) + (1 - target) * np.log((1 - target) / (1 - rho_hat))
+        return strength * np.sum(kl)
+
+    grad = np.zeros(z.shape)
+    for index in np.ndindex(z.shape):
+        v = z.astype(complex)
+        v[index] += 1e-30j
+        grad[index] = omega(v).imag / 1e-30
+    return grad
 """,
-                {"task3_kl_gradient": "Below the target the derivative must be negative"},
-            ),
-            (
-                "the (1 - ρ) term forgotten",
-                """
-def kl_gradient(target, rho_hat):
-    return -target / np.asarray(rho_hat, dtype=np.float64)
-""",
-                {"task3_kl_gradient": "the derivative must be 0"},
+                {"task3_kl_gradient": "not a numerical derivative"},
             ),
         ],
         "task4_sparse_autoencoder": [

@@ -6,7 +6,7 @@ code did the work, not a library or a shortcut:
 
 - `numpy_only(function, *args)` runs a student's function with every library but NumPy made
   unavailable: a profile hook refuses any call into aekeras, scikit-learn, Keras, TensorFlow,
-  PyTorch, JAX, SciPy or scikit-image while the function runs, whatever name the student bound
+  PyTorch, JAX, SciPy, scikit-image or SymPy while the function runs, whatever name the student bound
   them to (`from aekeras.metrics import psnr as p` is caught too).
 - `record_training(...)`, installed by a hidden test before the cell that trains a model, records
   every call of `fit` and `train_on_batch`; `check_training(model, ...)` then checks that the model
@@ -40,6 +40,7 @@ FORBIDDEN = (
     "jaxlib",
     "scipy",
     "skimage",
+    "sympy",
 )
 
 
