@@ -290,7 +290,8 @@ _ORIGINALS = {}
 
 
 def stop_recording():
-    """Puts back Keras' own `fit` and `train_on_batch` and forgets the records (for tests of this module)."""
+    """Puts back Keras' own `fit` and `train_on_batch` and forgets the records, those of
+    `record_corruption` too (for tests of this module)."""
     global _RECORDER
     for (owner, name), method in _ORIGINALS.items():
         if method is None:
@@ -298,6 +299,7 @@ def stop_recording():
         else:
             setattr(owner, name, method)
     _ORIGINALS.clear()
+    _CORRUPTED_ROWS.clear()
     _RECORDER = None
 
 

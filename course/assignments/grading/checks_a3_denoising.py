@@ -140,6 +140,9 @@ def check_task1_shape_and_values(values, inputs):
         "On an array of 0.5s, every value must stay 0.5 or become 0 (pepper) or 1 (salt); got the values "
         f"{np.unique(first)[:10].tolist()} (shape {first.shape})"
     )
+    assert not np.array_equal(first, half), (
+        "salt_and_pepper(x, 0.3, rng) returned x unchanged: a fraction 0.3 of the values must become 0 or 1"
+    )
     zero = got(values, "task1.zero", "salt_and_pepper(x, 0.0, rng)")
     assert np.array_equal(zero, half), "With rate 0 nothing may change"
     again = got(values, "task1.again", "salt_and_pepper(x, 0.3, rng)")
