@@ -154,6 +154,38 @@ def test_check_training_names_what_broke_the_rules(recorder, train, message):
         grading.check_training(model, "ae", epochs=3, cell="the cell")
 
 
+def salt(x, rng):
+    noisy = np.array(x, copy=True)
+    noisy[rng.random(noisy.shape) < 0.3] = 1.0
+    return noisy
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        (lambda m, c, x, t: m.fit(c(x), x, epochs=2, verbose=0), None),
+        (lambda m, c, x, t: m.fit(salt(x, np.random.default_rng(1)), x, verbose=0), "not made by"),
+        (lambda m, c, x, t: m.fit(x, epochs=1, verbose=0), "trained without targets"),
+        (lambda m, c, x, t: m.fit(c(t), t, verbose=0), "10 of them test images"),
+        (lambda m, c, x, t: [m.fit(c(x), x, verbose=0) for _ in range(4)], "budget is 3 epochs"),
+    ],
+    ids=["its inputs", "other corruption", "clean inputs", "test targets", "too many epochs"],
+)
+def test_check_training_of_a_denoising_model_wants_inputs_from_the_students_corruption(
+    recorder, train, message
+):
+    x_train, x_test = recorder
+    rng = np.random.default_rng(0)
+    corrupt = grading.record_corruption(lambda x: salt(x, rng))
+    model = small_model()
+    train(model, corrupt, x_train, x_test)
+    if message is None:
+        grading.check_training(model, "dae", epochs=3, cell="the cell", inputs_from="corrupt")
+    else:
+        with pytest.raises(AssertionError, match=message):
+            grading.check_training(model, "dae", epochs=3, cell="the cell", inputs_from="corrupt")
+
+
 def test_check_training_notices_steps_made_before_recording():
     rng = np.random.default_rng(0)
     x_train = rng.random((40, 6)).astype("float32")

@@ -34,12 +34,9 @@ sparse_ae = aekeras.models.DenseAutoencoder(
 sparse_ae.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
 """
 DAE = """
-dae = aekeras.models.DenseAutoencoder(
-    (28, 28, 1), hidden_units=(256,), code_dim=CODE_DIM, corruption=aekeras.SaltAndPepperNoise(NOISE_RATE, seed=0),
-)
+dae = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256,), code_dim=CODE_DIM)
 dae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
 """
-DAE_GAIN = "dae_gain = aekeras.metrics.psnr(x_test, dae.reconstruct(x_test_noisy)) - noisy_psnr\n"
 LIBRARY = "called `aekeras."  # the message of aekeras_grading.numpy_only when a NumPy task calls the library
 
 # assignment -> solution cell -> [(mutation, new source of the cell, {test cell: message it must show})].
@@ -455,48 +452,101 @@ def psnr(x, x_hat):
         ],
         "task3_denoising_autoencoder": [
             (
-                "no corruption layer, and the PSNR reported as the gain",
+                "the library's corruption layer instead of the student's salt_and_pepper",
                 """
-dae = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256,), code_dim=CODE_DIM)
+dae = aekeras.models.DenseAutoencoder(
+    (28, 28, 1), hidden_units=(256,), code_dim=CODE_DIM, corruption=aekeras.SaltAndPepperNoise(NOISE_RATE, seed=0),
+)
 dae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
 dae.fit(x_train, epochs=1, batch_size=256, verbose=0)
-dae_gain = aekeras.metrics.psnr(x_test, dae.reconstruct(x_test_noisy))
 """,
                 {
-                    "task3_denoises": "build `dae` with a corruption layer",
-                    "task3_gain_measured": "Expected dae_gain",
+                    "task3_denoises": "trained without targets",
+                    "task3_beats_plain": "trained without targets",
+                },
+            ),
+            (
+                "inputs corrupted by the library",
+                DAE
+                + """
+dae.fit(aekeras.SaltAndPepperNoise(NOISE_RATE).corrupt(x_train, seed=0), x_train, epochs=1, batch_size=256, verbose=0)
+""",
+                {
+                    "task3_denoises": "were not made by your salt_and_pepper",
+                    "task3_beats_plain": "were not made by your salt_and_pepper",
                 },
             ),
             (
                 "trains on the noisy test images",
                 DAE
                 + """
-dae.fit(x_test_noisy, x_test, epochs=1, batch_size=256, verbose=0)
-"""
-                + DAE_GAIN,
-                {"task3_denoises": "not in x_train", "task3_beats_plain": "not in x_train"},
+dae.fit(salt_and_pepper(x_test, NOISE_RATE, np.random.default_rng(0)), x_test, epochs=1, batch_size=256, verbose=0)
+""",
+                {
+                    "task3_denoises": "targets that are not images of x_train",
+                    "task3_beats_plain": "targets that are not images of x_train",
+                },
             ),
             (
                 "trains past the epoch budget",
                 DAE
                 + """
-dae.fit(x_train, epochs=EPOCHS + 1, batch_size=1024, verbose=0)
-"""
-                + DAE_GAIN,
+for epoch in range(EPOCHS + 1):
+    dae.fit(salt_and_pepper(x_train, NOISE_RATE, np.random.default_rng(epoch)), x_train, batch_size=1024, verbose=0)
+""",
                 {
                     "task3_denoises": "the budget is 8 epochs",
                     "task3_beats_plain": "the budget is 8 epochs",
                 },
             ),
+        ],
+        "task4_anomaly_threshold": [
             (
-                "overwrites the plain baseline",
-                DAE
-                + """
-dae.fit(x_train, epochs=1, batch_size=1024, verbose=0)
-"""
-                + DAE_GAIN
-                + "plain_gain = -100.0\n",
-                {"task3_beats_plain": "retrained by the grader"},
+                "the α-quantile instead of the (1 - α)-quantile",
+                """
+def anomaly_threshold(normal_errors, false_positive_rate):
+    return float(np.quantile(normal_errors, false_positive_rate))
+""",
+                {
+                    "task4_threshold_on_validation": "strictly above the threshold",
+                    "task4_held_out": "expected a false-positive rate near 5%",
+                },
+            ),
+            (
+                "the largest normal score",
+                """
+def anomaly_threshold(normal_errors, false_positive_rate):
+    return float(np.max(normal_errors))
+""",
+                {
+                    "task4_threshold_on_validation": "strictly above the threshold",
+                    "task4_held_out": "expected a false-positive rate near 5%",
+                },
+            ),
+            (
+                "calls scipy's scoreatpercentile",
+                """
+from scipy.stats import scoreatpercentile
+
+
+def anomaly_threshold(normal_errors, false_positive_rate):
+    return float(scoreatpercentile(normal_errors, 100 * (1 - false_positive_rate)))
+""",
+                {
+                    "task4_threshold_on_validation": "called `scipy.",
+                    "task4_held_out": "called `scipy.",
+                },
+            ),
+            (
+                "mean + 2 standard deviations, whatever α",
+                """
+def anomaly_threshold(normal_errors, false_positive_rate):
+    return float(np.mean(normal_errors) + 2 * np.std(normal_errors))
+""",
+                {
+                    "task4_threshold_on_validation": "strictly above the threshold",
+                    "task4_held_out": "new normal scores",
+                },
             ),
         ],
     },

@@ -11,6 +11,9 @@ code did the work, not a library or a shortcut:
 - `record_training(...)`, installed by a hidden test before the cell that trains a model, records
   every call of `fit` and `train_on_batch`; `check_training(model, ...)` then checks that the model
   was trained there, with `fit`, on the training images only and within the epoch budget.
+- `record_corruption(function)` wraps a student's corruption so that `check_training(...,
+  inputs_from=...)` can check that a denoising model was trained on inputs that function made from
+  the training images (the targets).
 
 A task that grades a *design* (A1 Task 3) does not trust the student's training at all:
 `design_problems(config)` says why a saved model configuration cannot be rebuilt safely (a class
@@ -20,6 +23,7 @@ and trains it with the grader's budget. The class grader runs the source of `ret
 that holds no student code (grading/checks_a1_autoencoders.py).
 """
 
+import functools
 import importlib.util
 import inspect
 import math
@@ -145,6 +149,30 @@ def _row_keys(x):
     return [row.tobytes() for row in rows]
 
 
+# Hashes of the rows that the recorded corruption returned (`record_corruption`).
+_CORRUPTED_ROWS = set()
+
+
+def record_corruption(function):
+    """`function` (a student's corruption) that records the rows it returns, for `check_training`.
+
+    Args:
+        function: the student's corruption, called with the training images first.
+
+    Returns:
+        A function with the same arguments and results.
+    """
+
+    @functools.wraps(function)
+    def recorded(*args, **kwargs):
+        result = function(*args, **kwargs)
+        if isinstance(result, np.ndarray) and result.ndim >= 2:
+            _CORRUPTED_ROWS.update(hash(key) for key in _row_keys(result))
+        return result
+
+    return recorded
+
+
 class _Recorder:
     """The fit and train_on_batch calls of every Keras model, with what they were trained on."""
 
@@ -166,6 +194,15 @@ class _Recorder:
             outside = max(outside, len(foreign))
             test = max(test, sum(k in self.test_rows for k in foreign))
         return rows, outside, test
+
+    def describe_corrupted(self, x, y):
+        """(input rows not returned by the recorded corruption, target rows not in x_train, of which in x_test),
+        or None if the inputs or targets are not arrays."""
+        if not all(isinstance(a, (np.ndarray, list)) for a in (x, y)):
+            return None
+        made = sum(hash(k) not in _CORRUPTED_ROWS for k in _row_keys(x))
+        foreign = [k for k in _row_keys(y) if k not in self.train_rows]
+        return made, len(foreign), sum(k in self.test_rows for k in foreign)
 
     def add(self, model, **record):
         self.calls.setdefault(id(model), (model, []))[1].append(record)
@@ -204,7 +241,13 @@ def record_training(x_train, x_test):
         def recorded_train_on_batch(self, x, y=None, *args, **kwargs):
             result = train_on_batch(self, x, y, *args, **kwargs)
             data = _RECORDER._describe(x, y)
-            _RECORDER.add(self, data=data, steps=1, examples=data[0] if data else 0)
+            _RECORDER.add(
+                self,
+                data=data,
+                corrupted=_RECORDER.describe_corrupted(x, y),
+                steps=1,
+                examples=data[0] if data else 0,
+            )
             return result
 
         keras.Model.train_on_batch = recorded_train_on_batch
@@ -238,7 +281,14 @@ def _recorded_fit(fit):
             per_epoch = min(
                 per_epoch, arguments["steps_per_epoch"] * (arguments.get("batch_size") or 32)
             )
-        _RECORDER.add(self, data=data, steps=steps, examples=per_epoch * len(history.epoch))
+        corrupted = _RECORDER.describe_corrupted(arguments.get("x"), arguments.get("y"))
+        _RECORDER.add(
+            self,
+            data=data,
+            corrupted=corrupted,
+            steps=steps,
+            examples=per_epoch * len(history.epoch),
+        )
         return history
 
     return recorded_fit
@@ -248,7 +298,8 @@ _ORIGINALS = {}
 
 
 def stop_recording():
-    """Puts back Keras' own `fit` and `train_on_batch` and forgets the records (for tests of this module)."""
+    """Puts back Keras' own `fit` and `train_on_batch` and forgets the records, those of
+    `record_corruption` too (for tests of this module)."""
     global _RECORDER
     for (owner, name), method in _ORIGINALS.items():
         if method is None:
@@ -256,10 +307,11 @@ def stop_recording():
         else:
             setattr(owner, name, method)
     _ORIGINALS.clear()
+    _CORRUPTED_ROWS.clear()
     _RECORDER = None
 
 
-def check_training(model, name, epochs, cell):
+def check_training(model, name, epochs, cell, inputs_from=None):
     """Asserts that `model` was trained with fit, in `cell`, on x_train only, for at most `epochs` epochs.
 
     Args:
@@ -267,6 +319,9 @@ def check_training(model, name, epochs, cell):
         name: its variable name, for the messages.
         epochs: the budget, in passes over x_train (all calls of fit together).
         cell: where the student was asked to train it, for the messages.
+        inputs_from: the name of the student's corruption, wrapped by `record_corruption`: the model
+            must be trained on inputs that it returned, with targets from x_train (a denoising
+            autoencoder); None: on x_train itself (inputs and targets).
     """
     import keras
 
@@ -278,6 +333,9 @@ def check_training(model, name, epochs, cell):
         f"`{name}` was not trained with fit in {cell}: train it there with `{name}.fit(x_train, ...)`"
     )
     for call in calls:
+        if inputs_from is not None:
+            _check_corrupted_inputs(call, name, inputs_from)
+            continue
         assert call["data"] is not None, (
             f"`{name}` was trained on something other than NumPy arrays; train it with `{name}.fit(x_train, ...)`"
         )
@@ -303,6 +361,24 @@ def check_training(model, name, epochs, cell):
     assert iterations <= steps, (
         f"`{name}`'s optimizer made {iterations} training steps, but its calls of fit in {cell} made only "
         f"{steps}: train it only there, and only with fit."
+    )
+
+
+def _check_corrupted_inputs(call, name, inputs_from):
+    """Asserts that one recorded training call had inputs made by `inputs_from` and targets from x_train."""
+    assert call["corrupted"] is not None, (
+        f"`{name}` was trained without targets, or on something other than NumPy arrays: train it with "
+        f"`{name}.fit(inputs, targets, ...)`, the inputs made by your {inputs_from}, the targets from x_train"
+    )
+    made, outside, test = call["corrupted"]
+    assert made == 0, (
+        f"{made} of the inputs `{name}` was trained on were not made by your {inputs_from}: train it on "
+        f"images corrupted by your {inputs_from} from Task 1 (not by the library, not the clean images)"
+    )
+    assert outside == 0, (
+        f"`{name}` was trained with {outside} targets that are not images of x_train"
+        + (f", {test} of them test images (x_test)" if test else "")
+        + ". Train on x_train only: the test images must stay unseen to measure the gain honestly."
     )
 
 

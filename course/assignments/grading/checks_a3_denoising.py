@@ -1,0 +1,514 @@
+"""Trusted checks of a3_denoising for the class grader (`python3 tasks.py grade`; instructor-only).
+
+The grader (aekeras_tools.grading) runs the student's answer cells in sandboxes and hands the values
+they export to the functions of `CHECKS`, which decide here, outside any student process, with the
+library as the reference. They check what the notebook's hidden tests check (notes/a3_denoising.md):
+
+- Tasks 1, 2 and 4 run in NumPy-only sandboxes (`numpy_only`): only the answer cell, with NumPy the
+  only importable package, called on inputs the grader draws afresh for every submission. Task 4's
+  inputs are anomaly scores that the grader computes itself, with its own plain autoencoder, on
+  MNIST digits (normal) and Fashion-MNIST images (anomalous) outside the notebook's data; the judge
+  measures the false-positive rate and the recall of the student's threshold on scores that never
+  entered the sandbox.
+- Task 3 runs the notebook (the instructor's given cells and the student's answers), which saves
+  `dae`; a second sandbox with no student code loads it (`safe_mode`) and reconstructs test images
+  outside the notebook's x_test, corrupted here with noise drawn afresh. The judge compares the PSNR
+  gain with the noisy input and with the grader's own plain autoencoder. What the student trained on
+  cannot raise the score: the model is measured on images and noise the student's process never had.
+"""
+
+import functools
+import threading
+
+import numpy as np
+
+NOTEBOOK = "a3_denoising"
+N_TRAIN, N_TEST, CODE_DIM, NOISE_RATE, EPOCHS = 5000, 1000, 64, 0.2, 8
+MIN_GAIN, MIN_MARGIN = 6.0, 1.5  # dB over the noisy input, and over the grader's plain autoencoder
+
+# The probe's helper: one failing call is recorded, and the others still run. The result keeps its
+# dtype; its type is exported beside it.
+ATTEMPT = """
+def attempt(name, function, *args, **kwargs):
+    try:
+        result = function(*args, **kwargs)
+        export(name + ".type", type(result).__name__)
+        export(name, np.array(result))  # a copy: the probe may write into the result later
+        return result
+    except Exception as error:
+        export(name + ".error", f"{type(error).__name__}: {error}"[:500])
+"""
+
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def data():
+    """(x_train[:5000], MNIST test, Fashion-MNIST test) as the notebook loads them (the grader's copy)."""
+    import aekeras
+
+    with _LOCK:
+        x_train = aekeras.datasets.load_mnist("train", n=N_TRAIN)[0]
+        x_test = aekeras.datasets.load_mnist("test")[0]
+        x_fashion = aekeras.datasets.load_fashion_mnist("test")[0]
+    return x_train, x_test, x_fashion
+
+
+def unseen(rng, n, images=None):
+    """`n` test images outside the notebook's x_test (its first N_TEST), drawn by `rng`."""
+    images = data()[1] if images is None else images
+    return images[N_TEST + rng.choice(len(images) - N_TEST, n, replace=False)]
+
+
+def got(values, key, call):
+    """The value exported as `key`, or an AssertionError that quotes the student's error."""
+    error = values.get(key + ".error")
+    if error is not None:
+        raise AssertionError(f"{call} raised {error}")
+    return values[key]
+
+
+def corrupt(images, seed, rate=NOISE_RATE):
+    import aekeras
+
+    with _LOCK:
+        return np.asarray(aekeras.SaltAndPepperNoise(rate).corrupt(images, seed=seed))
+
+
+# ----------------------------------------------------------------- Task 1
+def task1_inputs(rng):
+    rates = [0.3, float(rng.uniform(0.03, 0.1)), float(rng.uniform(0.6, 0.9))]
+    return {
+        "half": np.full((200, 1000), 0.5, dtype="float32"),  # 200,000 values
+        "rates": np.asarray(rates),
+        "seeds": rng.integers(2**31, size=len(rates) + 2),
+        "f64": rng.random((20, 30)),
+        "digits": unseen(rng, 1000),
+    }
+
+
+TASK1_PROBE = (
+    ATTEMPT
+    + """
+x, rates, seeds = inputs["half"], inputs["rates"], [int(s) for s in inputs["seeds"]]
+for i, rate in enumerate(rates):
+    attempt(f"half{i}", salt_and_pepper, x, float(rate), np.random.default_rng(seeds[i]))
+export("half_after", np.array(x))
+attempt("again", salt_and_pepper, x, float(rates[0]), np.random.default_rng(seeds[0]))
+attempt("zero", salt_and_pepper, x, 0.0, np.random.default_rng(seeds[-1]))
+x64 = inputs["f64"]
+noisy = attempt("f64", salt_and_pepper, x64, 0.4, np.random.default_rng(seeds[-2]))
+export("f64_after", np.array(x64))
+if isinstance(noisy, np.ndarray) and noisy.shape == x64.shape:
+    noisy[...] = 0.25  # writing into the result must not change the input
+    export("f64_after_write", np.array(x64))
+digits, rng = inputs["digits"], np.random.default_rng(seeds[-1])
+attempt("digits_first", salt_and_pepper, digits, 0.2, rng)
+attempt("digits_second", salt_and_pepper, digits, 0.2, rng)
+"""
+)
+
+
+def _fractions(noisy):
+    return float((noisy == 1).mean()), float((noisy == 0).mean())
+
+
+def check_task1_shape_and_values(values, inputs):
+    x = inputs["task1.f64"]
+    call = f"salt_and_pepper(x of shape {x.shape} and dtype float64, 0.4, rng)"
+    noisy = got(values, "task1.f64", call)
+    kind = str(values["task1.f64.type"])
+    assert kind == "ndarray" and noisy.shape == x.shape and noisy.dtype == x.dtype, (
+        f"{call}: expected a NumPy array of the same shape and dtype; got {kind} of shape {noisy.shape} "
+        f"and dtype {noisy.dtype}"
+    )
+    assert np.array_equal(values["task1.f64_after"], x), (
+        "salt_and_pepper must not modify its input x: corrupt a copy"
+    )
+    assert np.array_equal(values["task1.f64_after_write"], x), (
+        "salt_and_pepper must return a new array: writing into its result changed the input x"
+    )
+    assert np.all((noisy == x) | (noisy == 0) | (noisy == 1)), (
+        f"{call}: every value must stay unchanged or become 0 (pepper) or 1 (salt)"
+    )
+    half = inputs["task1.half"]
+    assert np.array_equal(values["task1.half_after"], half), (
+        "salt_and_pepper must not modify its input x: corrupt a copy"
+    )
+    first = got(values, "task1.half0", "salt_and_pepper(x, 0.3, rng)")
+    assert first.shape == half.shape and set(np.unique(first).tolist()) <= {0.0, 0.5, 1.0}, (
+        "On an array of 0.5s, every value must stay 0.5 or become 0 (pepper) or 1 (salt); got the values "
+        f"{np.unique(first)[:10].tolist()} (shape {first.shape})"
+    )
+    assert not np.array_equal(first, half), (
+        "salt_and_pepper(x, 0.3, rng) returned x unchanged: a fraction 0.3 of the values must become 0 or 1"
+    )
+    zero = got(values, "task1.zero", "salt_and_pepper(x, 0.0, rng)")
+    assert np.array_equal(zero, half), "With rate 0 nothing may change"
+    again = got(values, "task1.again", "salt_and_pepper(x, 0.3, rng)")
+    assert np.array_equal(first, again), (
+        "Two calls with generators of the same seed must give the same result: draw every random number from rng"
+    )
+
+
+def check_task1_statistics(values, inputs):
+    import aekeras
+
+    half = inputs["task1.half"]
+    for i, rate in enumerate(inputs["task1.rates"]):
+        rate = float(rate)
+        noisy = got(values, f"task1.half{i}", f"salt_and_pepper(x, {rate:.3f}, rng)")
+        assert noisy.shape == half.shape, (
+            f"salt_and_pepper(x, {rate:.3f}, rng) must return the shape of x {half.shape}; got {noisy.shape}"
+        )
+        salt, pepper = _fractions(noisy)
+        assert abs(salt + pepper - rate) < 0.01, (
+            f"rate={rate:.3f}: expected a fraction {rate:.3f} of the values to be corrupted; got "
+            f"{salt + pepper:.3f}"
+        )
+        assert abs(salt - rate / 2) < 0.01 and abs(pepper - rate / 2) < 0.01, (
+            f"rate={rate:.3f}: expected half of the corrupted values to be salt (1) and half pepper (0), "
+            f"{rate / 2:.3f} each; got salt {salt:.3f}, pepper {pepper:.3f}"
+        )
+        seed = int(inputs["task1.seeds"][i])
+        with _LOCK:
+            reference = np.asarray(aekeras.SaltAndPepperNoise(rate).corrupt(half, seed=seed))
+        lib_salt, lib_pepper = _fractions(reference)
+        assert abs(salt - lib_salt) < 0.01 and abs(pepper - lib_pepper) < 0.01, (
+            f"rate={rate:.3f}: aekeras.SaltAndPepperNoise gives salt {lib_salt:.3f} and pepper "
+            f"{lib_pepper:.3f}; yours gives salt {salt:.3f} and pepper {pepper:.3f}"
+        )
+    digits = inputs["task1.digits"]
+    first = got(values, "task1.digits_first", "salt_and_pepper(digits, 0.2, rng)")
+    second = got(values, "task1.digits_second", "salt_and_pepper(digits, 0.2, rng)")
+    assert not np.array_equal(first, second), (
+        "Two calls with the same generator must corrupt different pixels: do not re-seed inside the function"
+    )
+    assert first.shape == digits.shape, (
+        f"salt_and_pepper(digits, 0.2, rng) must return the shape {digits.shape}; got {first.shape}"
+    )
+    changed = float(np.mean(first != digits))
+    # Pepper on a black pixel, salt on a white one, change nothing.
+    stays = np.where((digits == 0) | (digits == 1), 0.5, 1.0)
+    expected = 0.2 * float(np.mean(stays))
+    assert abs(changed - expected) < 0.01, (
+        f"On MNIST digits with rate 0.2, expected a fraction {expected:.3f} of the pixels to change "
+        f"(pepper on a black pixel changes nothing); got {changed:.3f}"
+    )
+
+
+# ----------------------------------------------------------------- Task 2
+def task2_inputs(rng):
+    digits = unseen(rng, 40)
+    x0 = rng.random((int(rng.integers(3, 12)), 30))
+    return {
+        "one_x": np.zeros((1, 100)),
+        "one_hat": np.full((1, 100), 0.1),
+        "two_x": np.zeros((2, 3, 3)),
+        "two_hat": np.stack([np.full((3, 3), 0.1), np.full((3, 3), 0.01)]),
+        "x0": x0,
+        "hat0": rng.random(x0.shape),
+        "x1": digits[:20, :, :, 0],
+        "hat1": digits[20:, :, :, 0],
+        "x2": digits[:20],
+        "hat2": np.clip(digits[:20] + rng.normal(0, 0.1, digits[:20].shape), 0, 1),
+    }
+
+
+TASK2_PROBE = (
+    ATTEMPT
+    + """
+attempt("one", psnr, inputs["one_x"], inputs["one_hat"])
+attempt("two", psnr, inputs["two_x"], inputs["two_hat"])
+for i in range(3):
+    attempt(f"psnr{i}", psnr, inputs[f"x{i}"], inputs[f"hat{i}"])
+"""
+)
+
+
+def _scalar(values, key, call):
+    value = got(values, key, call)
+    assert value.size == 1, (
+        f"{call} must return one number, a float; got an array of shape {value.shape}"
+    )
+    return float(value.reshape(()))
+
+
+def check_task2_psnr(values, inputs):
+    import aekeras
+
+    one = _scalar(values, "task2.one", "psnr(x, x_hat)")
+    assert np.isclose(one, 20.0, atol=1e-6), (
+        "One image with every pixel off by 0.1: MSE = 0.01 and PSNR = 10 log10(1 / 0.01) = 20 dB; got "
+        f"{one:.4f}"
+    )
+    two = _scalar(values, "task2.two", "psnr(x, x_hat)")
+    assert np.isclose(two, 30.0, atol=1e-6), (
+        f"Two images with per-image PSNRs of 20 dB and 40 dB: expected their mean, 30 dB; got {two:.4f}"
+        + (
+            " (22.97 dB is the PSNR of the mean MSE, not the mean of the per-image PSNRs)"
+            if np.isclose(two, 22.967, atol=0.01)
+            else ""
+        )
+    )
+    for i in range(3):
+        x, x_hat = inputs[f"task2.x{i}"], inputs[f"task2.hat{i}"]
+        value = _scalar(values, f"task2.psnr{i}", f"psnr(x of shape {x.shape}, x_hat)")
+        expected = aekeras.metrics.psnr(x, x_hat)
+        assert np.isclose(value, expected, atol=1e-4), (
+            f"psnr on images of shape {x.shape}: expected {expected:.4f} dB (aekeras.metrics.psnr), got "
+            f"{value:.4f}"
+        )
+
+
+# ----------------------------------------------------------------- the grader's plain autoencoder
+@functools.cache
+def plain_autoencoder():
+    """The plain autoencoder of the notebook's given cell, trained here (the grader's own, once)."""
+    import keras
+
+    import aekeras
+
+    x_train = data()[0]
+    with _LOCK:
+        keras.utils.set_random_seed(0)
+        model = aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256,), code_dim=CODE_DIM)
+        model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy")
+        model.fit(x_train, epochs=EPOCHS, batch_size=64, verbose=0)
+    return model
+
+
+def reconstruct(model, images):
+    with _LOCK:
+        return np.asarray(model.reconstruct(images))
+
+
+@functools.cache
+def anomaly_scores():
+    """The grader's anomaly scores (mean squared reconstruction error of its plain autoencoder) of the MNIST
+    and Fashion-MNIST test images outside the notebook's (its first N_TEST of each)."""
+    _, x_test, x_fashion = data()
+    model = plain_autoencoder()
+    return tuple(
+        np.mean((reconstruct(model, x[N_TEST:]) - x[N_TEST:]) ** 2, axis=(1, 2, 3))
+        for x in (x_test, x_fashion)
+    )
+
+
+# ----------------------------------------------------------------- Task 3
+def evaluate_inputs(rng):
+    clean = unseen(rng, 1000)
+    return {"clean": clean, "noisy": corrupt(clean, seed=int(rng.integers(2**31)))}
+
+
+SAVE_PROBE = """
+import keras
+if globals().get("dae") is not None:
+    dae.save("out/dae.keras")
+"""
+EVALUATE_PROBE = """
+import keras
+import numpy as np
+
+import aekeras
+
+model = keras.models.load_model("dae.keras", safe_mode=True, compile=False)
+export("is_autoencoder", isinstance(model, aekeras.models.Autoencoder))
+layers = [type(layer).__name__ for layer in model.corruption_layers]
+layers += [type(layer).__name__ for layer in model._flatten_layers()
+           if isinstance(layer, (keras.layers.GaussianNoise, keras.layers.GaussianDropout))]
+export("noise_layers", ", ".join(sorted(set(layers))))
+export("rec", model.reconstruct(inputs["noisy"]))
+"""
+
+
+def _gain(values, inputs):
+    """The PSNR gain of the student's model on the grader's noisy images (dB)."""
+    import aekeras
+
+    if "evaluate.is_autoencoder" not in values:
+        raise AssertionError(
+            "`dae` could not be evaluated: it is None, or the notebook failed before it was trained, or it "
+            "is not a model that loads with keras.models.load_model (an aekeras autoencoder does, without "
+            "custom code)."
+        )
+    assert bool(values["evaluate.is_autoencoder"]), (
+        "`dae` must be an aekeras autoencoder (e.g. aekeras.models.DenseAutoencoder)"
+    )
+    layers = str(values["evaluate.noise_layers"])
+    assert not layers, (
+        f"`dae` corrupts its inputs with the library's layers ({layers}): the corruption of this task is "
+        "yours. Build `dae` without a corruption or noise layer and train it on inputs made by your "
+        "salt_and_pepper."
+    )
+    clean, noisy = inputs["evaluate.clean"], inputs["evaluate.noisy"]
+    rec = values["evaluate.rec"]
+    assert rec.size == clean.size, (
+        f"`dae.reconstruct` must return images of the input's shape {clean.shape}; got {rec.shape}"
+    )
+    noisy_psnr = aekeras.metrics.psnr(clean, noisy)
+    return aekeras.metrics.psnr(clean, rec.reshape(clean.shape)) - noisy_psnr, noisy_psnr
+
+
+def check_task3_denoises(values, inputs):
+    gain, noisy_psnr = _gain(values, inputs)
+    assert gain >= MIN_GAIN, (
+        f"On 1000 test images outside x_test, with salt-and-pepper noise of rate {NOISE_RATE} drawn by the "
+        f"grader (PSNR {noisy_psnr:.2f} dB), expected `dae` to gain at least {MIN_GAIN} dB; got {gain:.2f} dB. "
+        "What does your model see as inputs in training, and what as targets?"
+    )
+
+
+def check_task3_beats_plain(values, inputs):
+    import aekeras
+
+    gain, noisy_psnr = _gain(values, inputs)
+    clean, noisy = inputs["evaluate.clean"], inputs["evaluate.noisy"]
+    plain = aekeras.metrics.psnr(clean, reconstruct(plain_autoencoder(), noisy)) - noisy_psnr
+    assert gain >= plain + MIN_MARGIN, (
+        f"On 1000 test images outside x_test with noise drawn by the grader, expected a gain at least "
+        f"{MIN_MARGIN} dB above that of the plain autoencoder trained by the grader ({plain:.2f} dB), i.e. "
+        f">= {plain + MIN_MARGIN:.2f} dB; got {gain:.2f} dB"
+    )
+
+
+# ----------------------------------------------------------------- Task 4
+N_VALIDATION, N_SYNTHETIC, N_NEW = 3000, 4000, 40000
+
+
+def task4_inputs(rng):
+    """Scores for the student's function: the held-out scores and the anomalies never enter the sandbox."""
+    normal, _ = anomaly_scores()
+    mean, sigma = rng.uniform(-5, -2), rng.uniform(0.3, 1.0)
+    return {
+        # exact cases: the fraction of the given scores above the threshold
+        "exact0": rng.permutation(np.arange(1, 101) / 100),
+        "exact1": rng.lognormal(-4.0, 0.7, int(rng.integers(500, 1500))),
+        "exact2": rng.exponential(1.0, int(rng.integers(100, 400))),
+        "exact_rates": np.asarray([0.1, 0.05, rng.uniform(0.02, 0.3)]),
+        # the grader's scores of normal digits: a validation set (the rest is held out by the judge)
+        "validation": normal[rng.choice(len(normal), N_VALIDATION, replace=False)],
+        "rates": np.asarray([0.01, 0.05, rng.uniform(0.02, 0.2)]),
+        # a distribution of another shape: the judge draws new scores from it
+        "lognormal": np.asarray([mean, sigma]),
+        "synthetic": rng.lognormal(mean, sigma, N_SYNTHETIC),
+        "synthetic_rate": np.asarray(rng.uniform(0.01, 0.1)),
+    }
+
+
+TASK4_PROBE = (
+    ATTEMPT
+    + """
+for i, rate in enumerate(inputs["exact_rates"]):
+    attempt(f"exact{i}", anomaly_threshold, inputs[f"exact{i}"], float(rate))
+for i, rate in enumerate(inputs["rates"]):
+    attempt(f"digits{i}", anomaly_threshold, inputs["validation"], float(rate))
+attempt("synthetic", anomaly_threshold, inputs["synthetic"], float(inputs["synthetic_rate"]))
+"""
+)
+
+
+def check_task4_threshold_on_validation(values, inputs):
+    for i, rate in enumerate(inputs["task4.exact_rates"]):
+        errors, rate = inputs[f"task4.exact{i}"], float(rate)
+        call = f"anomaly_threshold(scores of {len(errors)} inputs, {rate:.3f})"
+        t = _scalar(values, f"task4.exact{i}", call)
+        above = float(np.mean(errors > t))
+        assert abs(above - rate) <= 1 / len(errors) + 1e-12, (
+            f"{call}: expected a fraction within 1/n = {1 / len(errors):.4f} of α = {rate:.3f} of the given "
+            f"scores strictly above the threshold; got {above:.4f} (threshold {t:.4g})"
+        )
+
+
+def _tolerance(rate, n_given, n_new):
+    """Four standard deviations of the false-positive rate of a quantile of n_given scores, on n_new."""
+    return 4 * np.sqrt(rate * (1 - rate) * (1 / n_given + 1 / n_new)) + 1 / n_given
+
+
+def check_task4_held_out(values, inputs):
+    normal, anomalous = anomaly_scores()
+    validation = inputs["task4.validation"]
+    held_out = normal[~np.isin(normal, validation)]
+    for i, rate in enumerate(inputs["task4.rates"]):
+        rate = float(rate)
+        call = (
+            f"anomaly_threshold(the grader's {len(validation)} scores of normal digits, {rate:.3f})"
+        )
+        t = _scalar(values, f"task4.digits{i}", call)
+        false_positives = float(np.mean(held_out > t))
+        tolerance = _tolerance(rate, len(validation), len(held_out))
+        assert abs(false_positives - rate) <= tolerance, (
+            f"{call}: on {len(held_out)} other normal digits your notebook never had, expected a "
+            f"false-positive rate within {tolerance:.4f} of α = {rate:.3f}; got {false_positives:.4f} "
+            f"(threshold {t:.4g})"
+        )
+        reference = np.quantile(validation, 1 - rate)
+        recall, expected = float(np.mean(anomalous > t)), float(np.mean(anomalous > reference))
+        assert recall >= expected - 0.02, (
+            f"{call}: on {len(anomalous)} Fashion-MNIST images your notebook never had, expected a recall "
+            f"of at least {expected - 0.02:.3f} (that of the right threshold, less 0.02); got {recall:.3f}"
+        )
+    given, rate = inputs["task4.synthetic"], float(inputs["task4.synthetic_rate"])
+    mean, sigma = inputs["task4.lognormal"]
+    new = np.random.default_rng().lognormal(mean, sigma, N_NEW)  # drawn here, after the call
+    call = f"anomaly_threshold({len(given)} scores of a lognormal distribution, {rate:.3f})"
+    t = _scalar(values, "task4.synthetic", call)
+    tolerance = _tolerance(rate, len(given), N_NEW)
+    false_positives = float(np.mean(new > t))
+    assert abs(false_positives - rate) <= tolerance, (
+        f"{call}: expected a false-positive rate within {tolerance:.4f} of α on {N_NEW} new scores of the "
+        f"same distribution; got {false_positives:.4f}"
+    )
+
+
+STEPS = [
+    {
+        "name": "task1",
+        "numpy_only": True,
+        "cells": ["task1_salt_and_pepper"],
+        "inputs": task1_inputs,
+        "probe": TASK1_PROBE,
+        "wall_s": 60,
+        "memory_bytes": 2 * 2**30,
+    },
+    {
+        "name": "task2",
+        "numpy_only": True,
+        "cells": ["task2_psnr_solution"],
+        "inputs": task2_inputs,
+        "probe": TASK2_PROBE,
+        "wall_s": 30,
+        "memory_bytes": 2 * 2**30,
+    },
+    {
+        "name": "task4",
+        "numpy_only": True,
+        "cells": ["task4_anomaly_threshold"],
+        "inputs": task4_inputs,
+        "probe": TASK4_PROBE,
+        "wall_s": 30,
+        "memory_bytes": 2 * 2**30,
+    },
+    {"name": "notebook", "cells": None, "probe": SAVE_PROBE, "keep": ["dae.keras"], "wall_s": 300},
+    {
+        "name": "evaluate",
+        "cells": [],
+        "carry": ["dae.keras"],
+        "inputs": evaluate_inputs,
+        "probe": EVALUATE_PROBE,
+        "wall_s": 120,
+    },
+]
+check_task1_shape_and_values.steps = check_task1_statistics.steps = ["task1"]
+check_task2_psnr.steps = ["task2"]
+check_task3_denoises.steps = check_task3_beats_plain.steps = ["notebook", "evaluate"]
+check_task4_threshold_on_validation.steps = check_task4_held_out.steps = ["task4"]
+CHECKS = {
+    "task1_shape_and_values": check_task1_shape_and_values,
+    "task1_statistics": check_task1_statistics,
+    "task2_psnr": check_task2_psnr,
+    "task3_denoises": check_task3_denoises,
+    "task3_beats_plain": check_task3_beats_plain,
+    "task4_threshold_on_validation": check_task4_threshold_on_validation,
+    "task4_held_out": check_task4_held_out,
+}
