@@ -30,6 +30,14 @@ from test_grading import source_notebook
 from aekeras_tools import grading
 from aekeras_tools import sandbox
 
+# Instructor tooling, run in the complete environment whatever the course's backend (test_grading.py).
+pytestmark = [
+    pytest.mark.skipif(
+        not sandbox.namespaces_available(), reason="needs Linux user, network and mount namespaces"
+    ),
+    pytest.mark.tensorflow_only,
+]
+
 WRITTEN = "Doubling is linear, so <b>2x</b> & its sum are exact.\n</pre><script>alert(1)</script>"
 
 
@@ -235,7 +243,6 @@ build_autoencoder = lambda: _pretrained  # noqa: E731
 """
 
 
-@pytest.mark.tensorflow_only
 def test_a1_task3_the_grader_trains_the_design_itself(tmp_path, a1_design_checks):
     """The solution's design gets the 4 points; a too-narrow design, trained on test images past the
     budget in the notebook, gets none: the grader trains it afresh with its own budget."""
