@@ -14,8 +14,8 @@ Usage (Python >= 3.11, standard library only):
                                 # arguments after `--` go to pytest; paths among them
                                 # (tests/test_site.py, tests/test_x.py::test_y) replace the
                                 # suite's own (tests, aekeras, the lectures)
-    python3 tasks.py lint       # ruff check and ruff format --check (tests/test_style.py)
-    python3 tasks.py lint --fix # let ruff fix what it can and format the files
+    python3 tasks.py lint       # ruff check, ruff format --check, slide metadata --check
+    python3 tasks.py lint --fix # let ruff fix and format, rewrite the slide metadata
     python3 tasks.py setup      # only create/update the environment
     python3 tasks.py grade [ASSIGNMENT ...] [--workers N] [--student ID] [--force]
                            [--scheduler ADDRESS]
@@ -204,10 +204,13 @@ def grade(python, args):
 
 
 def lint(python, fix=False):
-    """ruff check and ruff format over the project (with `fix`: ruff's fixes and formatting)."""
+    """ruff check, ruff format and the lectures' slide metadata (with `fix`: ruff's fixes, formatting
+    and the metadata rewritten)."""
     check = run([python, "-m", "ruff", "check", *(["--fix"] if fix else []), "."])
     form = run([python, "-m", "ruff", "format", *([] if fix else ["--check"]), "."])
-    return max(check, form)
+    # The lectures' slide metadata follows rules (tests/test_slides.py); editing a cell can change it.
+    slide = run([python, "-m", "aekeras_tools.slides", *([] if fix else ["--check"]), *LECTURES])
+    return max(check, form, slide)
 
 
 def report_tensorflow_absent(python):

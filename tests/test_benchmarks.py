@@ -6,6 +6,7 @@ import random
 import re
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import keras
@@ -96,7 +97,11 @@ def _mnist_result(seed, ae_error, pca_error=12.0, train_error=2.0):
 def _rows(text):
     """The cells of a Markdown table's data rows."""
     lines = [line for line in text.splitlines() if line.startswith("|")][2:]
-    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    # A cell's own "|" is escaped as "\|" (Markdown); split on the others only.
+    return [
+        [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip("|"))]
+        for line in lines
+    ]
 
 
 def test_report_of_several_seeds_gives_each_seed_and_their_spread():
@@ -438,6 +443,30 @@ def test_claims_table_of_a_run_lists_every_claim_the_lectures_make():
         assert not missing, (
             f"{name}.md lacks claims of {path.name}: {missing}; rerun python3 tasks.py lectures"
         )
+
+
+def test_claims_audit_passes_every_claim_the_lectures_make_on_three_backends_and_seeds():
+    # benchmarks/results/lecture_claims.md, the audit (python3 tasks.py claims: seeds 0-2 of
+    # every lecture on each backend): rerun it when a claim is added or its computation changes.
+    text = (ROOT / "benchmarks" / "results" / "lecture_claims.md").read_text()
+    tables = [block for block in text.split("\n\n") if block.startswith("|")]
+    runs, audited = _rows(tables[0]), _rows(tables[1])
+    assert {row[7] for row in runs} == {"passed"}, "a lecture failed in a run of the audit"
+    seeds = defaultdict(set)
+    for lecture, backend, seed, *_ in runs:
+        seeds[lecture, backend].add(seed)
+    for path in LECTURES:
+        for backend in ("jax", "tensorflow", "torch"):
+            assert len(seeds[path.stem, backend]) >= 3, (path.stem, backend, seeds)
+    header = [c.strip() for c in tables[1].splitlines()[0].strip("|").split("|")]
+    assert header[3:6] == ["jax", "tensorflow", "torch"], header
+    for path in LECTURES:
+        rows = {row[1]: row for row in audited if row[0] == path.stem}
+        for description in _claim_descriptions(path):
+            row = rows.get(description)
+            assert row is not None, f"the audit lacks {description!r} of {path.name}; rerun it"
+            assert row[-1] == "yes", (path.name, row)
+            assert all(cell != "-" for cell in row[3:6]), (path.name, row)  # every backend
 
 
 def test_full_run_record_covers_the_three_lectures_in_full_settings():

@@ -49,12 +49,14 @@ def test_lint_checks_and_fix_fixes(tasks):
     assert [c[1:] for c in tasks.calls] == [
         ["-m", "ruff", "check", "."],
         ["-m", "ruff", "format", "--check", "."],
+        ["-m", "aekeras_tools.slides", "--check", *map(str, LECTURES)],
     ]
     tasks.calls.clear()
     assert tasks.main(["lint", "--fix"]) == 0
     assert [c[1:] for c in tasks.calls] == [
         ["-m", "ruff", "check", "--fix", "."],
         ["-m", "ruff", "format", "."],
+        ["-m", "aekeras_tools.slides", *map(str, LECTURES)],
     ]
 
 
