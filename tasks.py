@@ -9,7 +9,8 @@ Usage (Python >= 3.11, standard library only):
                                 # backend (~70 min), then benchmarks/results/lecture_claims.md
     python3 tasks.py claims --backend jax -- --seeds 3 4 --lectures course/02_*.ipynb
                                 # arguments after `--` go to `aekeras_tools.claims_audit run`
-    python3 tasks.py test       # the complete test suite (what CI runs)
+    python3 tasks.py test       # the complete test suite (what CI runs), TensorFlow's suite
+                                # beside JAX's and PyTorch's (--jobs 1: one after another)
     python3 tasks.py test --backend tensorflow -- -k slides -x
                                 # arguments after `--` go to pytest; paths among them
                                 # (tests/test_site.py, tests/test_x.py::test_y) replace the
@@ -37,6 +38,10 @@ Options:
         where you installed the accelerator builds of JAX or PyTorch yourself.
     --fix
         `lint`: apply ruff's fixes and formatting instead of only checking.
+    --jobs {1,2}
+        `test` on several backends: 2 (default) runs the TensorFlow suite beside the others
+        (JAX, then PyTorch), each suite's output in build/test-results/<backend>.log, printed
+        when it ends; 1 runs one suite after another.
     --workers N, --student ID (repeatable), --force, --course DIR, --scheduler ADDRESS
         `grade`: worker processes of the local Dask cluster (default: one per core); grade
         (again) only these students; grade again what was graded before; another nbgrader
@@ -52,6 +57,7 @@ Environment variables:
 """
 
 import argparse
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -86,10 +92,17 @@ def venv_python(venv):
     return venv / sub
 
 
-def run(cmd, env=None):
-    print("+", " ".join(str(c) for c in cmd), flush=True)
+def run(cmd, env=None, log=None):
+    """Runs `cmd` in the project root: its exit code. With `log` (a path), its output (stdout and
+    stderr) goes to that file instead of the terminal."""
+    print("+", " ".join(str(c) for c in cmd), *([f"> {log}"] if log else []), flush=True)
     env = dict(os.environ if env is None else env)
-    return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
+    if log is None:
+        return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
+    with open(log, "w") as out:
+        return subprocess.call(
+            [str(c) for c in cmd], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def check_python():
@@ -253,27 +266,65 @@ def test_command(python, backend, extra=()):
     ]
 
 
-def test(backends, current_env=False, extra=()):
+def suite(backend, python, without_tensorflow, extra=(), log=None):
+    """Runs one backend's suite: (backend, exit code, seconds). `without_tensorflow`: first prove
+    that `python` cannot import TensorFlow. With `log` (a path), pytest's output goes there instead
+    of to the terminal."""
+    start = time.perf_counter()
+    if without_tensorflow and not report_tensorflow_absent(python):
+        return backend, 1, time.perf_counter() - start
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    code = run(test_command(python, backend, extra), env=env, log=log)
+    if log is not None:
+        print(f"\n=== KERAS_BACKEND={backend}, output of {log} ===", flush=True)
+        print(Path(log).read_text(errors="replace") if Path(log).exists() else "", flush=True)
+    return backend, code, time.perf_counter() - start
+
+
+def test(backends, current_env=False, extra=(), jobs=2):
     """Runs the test suite on each backend: the library tests, the docstring examples and the
     lectures under nbval (their assertion cells and the cells marked NBVAL_CHECK_OUTPUT); on
-    TensorFlow also the nbgrader checks. JAX and PyTorch run without TensorFlow installed.
+    TensorFlow also the nbgrader checks and the class grader's. JAX and PyTorch run without
+    TensorFlow installed.
+
+    With `jobs` 2 (the default) the suites run in two streams at once, the TensorFlow suite beside
+    the others (JAX, then PyTorch): the suites leave cores idle (process starts, notebook kernels,
+    sandboxes, single-threaded tests), which the other stream uses. Each suite's output then goes to
+    build/test-results/<backend>.log, printed when the suite ends. `jobs` 1: one suite after another,
+    the output as it comes.
     """
-    results = []
-    for backend in backends:
+    streams = {}
+    for backend in backends:  # environments are made one at a time, before any suite starts
         name = environment_for(backend)
         python = Path(sys.executable) if current_env else setup(name)
+        absent = name == "no-tensorflow" and not current_env
+        streams.setdefault(backend == "tensorflow", []).append((backend, python, name, absent))
+    if jobs < 2 or len(streams) < 2:
+        results = []
+        for backend, python, name, absent in [e for stream in streams.values() for e in stream]:
+            print(
+                f"\n=== KERAS_BACKEND={backend} ({'current' if current_env else name} environment) ===",
+                flush=True,
+            )
+            results.append(suite(backend, python, absent, extra))
+    else:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+
+        def run_stream(stream):
+            return [
+                suite(backend, python, absent, extra, log=RESULTS / f"{backend}.log")
+                for backend, python, _, absent in stream
+            ]
+
         print(
-            f"\n=== KERAS_BACKEND={backend} ({'current' if current_env else name} environment) ===",
+            f"\n=== {' | '.join(', '.join(b for b, *_ in s) for s in streams.values())}: "
+            "two streams at once, each suite's output printed when it ends ===",
             flush=True,
         )
-        start = time.perf_counter()
-        if name == "no-tensorflow" and not current_env and not report_tensorflow_absent(python):
-            code = 1
-        else:
-            code = run(
-                test_command(python, backend, extra), env=dict(os.environ, KERAS_BACKEND=backend)
-            )
-        results.append((backend, code, time.perf_counter() - start))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            done = list(pool.map(run_stream, streams.values()))
+        order = {backend: i for i, backend in enumerate(backends)}
+        results = sorted((r for stream in done for r in stream), key=lambda r: order[r[0]])
     print("\nSummary:")
     for backend, code, seconds in results:
         print(
@@ -309,6 +360,7 @@ def main(argv=None):
     parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
     parser.add_argument("--current-env", action="store_true")
     parser.add_argument("--fix", action="store_true")
+    parser.add_argument("--jobs", type=int, choices=[1, 2], default=None)
     parser.add_argument("--workers", type=int)
     parser.add_argument("--student", action="append")
     parser.add_argument("--force", action="store_true")
@@ -335,11 +387,13 @@ def main(argv=None):
         )
     if args.fix and args.task != "lint":
         parser.error(f"--fix belongs to `lint`. Received: {args.task} --fix")
+    if args.jobs is not None and args.task != "test":
+        parser.error(f"--jobs belongs to `test`. Received: {args.task} --jobs {args.jobs}")
     check_python()
     absolute_data_paths()
     if args.task == "test":
         backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
-        return test(backends, current_env=args.current_env, extra=extra)
+        return test(backends, current_env=args.current_env, extra=extra, jobs=args.jobs or 2)
     if args.task == "claims":
         backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
         return claims(backends, current_env=args.current_env, extra=extra)

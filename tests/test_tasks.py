@@ -20,10 +20,50 @@ def tasks(monkeypatch):
     module.calls = []
     monkeypatch.setattr(module, "setup", lambda name: Path("python-of-" + name))
     monkeypatch.setattr(module, "report_tensorflow_absent", lambda python: True)
-    monkeypatch.setattr(
-        module, "run", lambda cmd, env=None: module.calls.append([str(c) for c in cmd]) or 0
-    )
+    module.logs = []
+
+    def run(cmd, env=None, log=None):
+        module.calls.append([str(c) for c in cmd])
+        module.logs.append(log)
+        return module.exit_codes.get((env or {}).get("KERAS_BACKEND"), 0)
+
+    module.exit_codes = {}
+    monkeypatch.setattr(module, "run", run)
+    monkeypatch.setattr(module, "RESULTS", BUILD / "test-results-of-test_tasks")
     return module
+
+
+def backend_of(cmd):
+    """The backend whose suite `cmd` runs (the name of its JUnit report)."""
+    (junit,) = [a for a in cmd if a.startswith("--junitxml=")]
+    return Path(junit).stem
+
+
+def test_suites_run_in_two_streams_each_into_its_log(tasks, capsys):
+    tasks.exit_codes = {"jax": 1}
+    assert tasks.main(["test"]) == 1  # a failed suite fails the run, the others still run
+    assert sorted(backend_of(c) for c in tasks.calls) == ["jax", "tensorflow", "torch"]
+    by_backend = {backend_of(c): (c, log) for c, log in zip(tasks.calls, tasks.logs)}
+    assert by_backend["tensorflow"][0][0] == "python-of-complete"
+    assert by_backend["jax"][0][0] == by_backend["torch"][0][0] == "python-of-no-tensorflow"
+    for backend, (_, log) in by_backend.items():
+        assert log == tasks.RESULTS / f"{backend}.log"
+    # JAX before PyTorch in their stream; the summary in the order of the backends.
+    assert [backend_of(c) for c in tasks.calls if backend_of(c) != "tensorflow"] == ["jax", "torch"]
+    summary = [
+        line.split()[:3] for line in capsys.readouterr().out.split("Summary:")[1].splitlines()
+    ]
+    assert [words for words in summary if words] == [
+        ["tensorflow", "passed", "0"],
+        ["jax", "FAILED", "(exit"],
+        ["torch", "passed", "0"],
+    ]
+
+
+def test_jobs_1_runs_one_suite_after_another_to_the_terminal(tasks):
+    assert tasks.main(["test", "--jobs", "1"]) == 0
+    assert [backend_of(c) for c in tasks.calls] == ["tensorflow", "jax", "torch"]
+    assert tasks.logs == [None, None, None]
 
 
 def test_arguments_after_double_dash_go_to_pytest(tasks):
@@ -96,6 +136,7 @@ def test_claims_audit_runs_each_backend_in_its_environment_then_one_report(tasks
             r"on. Received: lint -- -x",
         ),
         (["test", "--fix"], r"--fix belongs to `lint`. Received: test --fix"),
+        (["lint", "--jobs", "1"], r"--jobs belongs to `test`. Received: lint --jobs 1"),
         (["lint", "--force"], r"belong to `grade`. Received: lint --force"),
         (["test", "--scheduler", "tcp://h:1"], r"belong to `grade`. Received: test --scheduler"),
     ],
