@@ -1,0 +1,343 @@
+"""Speed of grading a class: plain `nbgrader autograde` against the class grader, and the sandbox's cost.
+
+Usage (from the repository root, in the complete environment, `python3 tasks.py setup`):
+
+    .venv/bin/python -m aekeras_tools.grading_speed                  # 40 submissions of a3_denoising
+    .venv/bin/python -m aekeras_tools.grading_speed --assignment a2_sparse --submissions 12 \\
+        --modes grader-1 grader-2 isolation                          # a shorter run
+
+A synthetic class is made from the instructor notebook of one assignment, cycling through five kinds
+of submission: honest (the instructor's answers), blank (every answer cell left as released),
+partial (the last answer cell left blank), damaged (invalid JSON, an empty notebook, a renamed file, a
+duplicated answer cell, a deleted test cell) and hostile (an endless loop, checks patched to pass, an
+output flood, the instructor's notebook read from disk). The hostile kinds are those that are safe to
+run outside a sandbox too: plain nbgrader runs them in its own kernel on this machine. (Memory and
+process bombs are in the tamper tests, tests/test_grading*.py, not here.)
+
+Then, side by side in one run, on copies of the same course directory:
+
+- `nbgrader`: `nbgrader autograde ASSIGNMENT --create`, one submission after another, each cell
+  limited to `--cell-timeout` seconds (the endless loop costs that much);
+- `grader-1`, `grader-2`: `aekeras_tools.grading.grade` with a LocalCluster of 1 and 2 workers;
+- `dask-2`: the same on a Dask scheduler and two workers started as processes of their own
+  (`--scheduler`, as on a cluster);
+- `isolation`: the cost of the sandbox's walls alone: one step (start Python, import the
+  libraries a step imports) run `--repeats` times through `sandbox.run` with the namespaces
+  (network, mounts, user, PID) and with the resource limits alone.
+
+It prints and writes (benchmarks/results/<name>.md) the seconds per submission of each mode, the
+throughput relative to plain nbgrader, and the isolation cost per step and per submission.
+"""
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from aekeras_tools import grading
+from aekeras_tools import sandbox
+from aekeras_tools.paths import ROOT
+from aekeras_tools.results import table
+from aekeras_tools.results import write_result
+
+MODES = ("nbgrader", "grader-1", "grader-2", "dask-2", "isolation")
+KINDS = ("honest", "blank", "partial", "damaged", "hostile")
+DAMAGES = (
+    "invalid JSON",
+    "empty notebook",
+    "renamed file",
+    "duplicated answer cell",
+    "test deleted",
+)
+HOSTILES = ("endless loop", "checks patched", "output flood", "reads the instructor notebook")
+BLANK = "raise NotImplementedError()"
+GENERATED = ("release", "submitted", "autograded", "feedback", "gradebook.db", "grades_lms.csv")
+
+
+def _meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def _answers(notebook):
+    """The code answer cells of an instructor notebook (graded or not), in order."""
+    return [c for c in notebook.cells if c.cell_type == "code" and _meta(c).get("solution")]
+
+
+def submission(source, kind, n):
+    """(file name, notebook or raw text) of the `n`-th submission of `kind`, made from `source`."""
+    nb = nbformat.reads(nbformat.writes(source), as_version=4)  # a deep copy
+    name = None
+    if kind in ("blank", "partial"):
+        auto = [c for c in _answers(nb) if not _meta(c).get("grade")]  # not graded by hand
+        for cell in _answers(nb) if kind == "blank" else auto[-1:]:
+            cell.source = BLANK
+    elif kind == "damaged":
+        damage = DAMAGES[n % len(DAMAGES)]
+        if damage == "invalid JSON":
+            return None, nbformat.writes(nb)[: len(nbformat.writes(nb)) // 2]
+        if damage == "empty notebook":
+            nb.cells = []
+        elif damage == "renamed file":
+            name = "my_copy"
+        elif damage == "duplicated answer cell":
+            first = _answers(nb)[0]
+            nb.cells.insert(nb.cells.index(first), copy.deepcopy(first))
+        else:
+            tests = [c for c in nb.cells if _meta(c).get("grade") and not _meta(c).get("solution")]
+            nb.cells.remove(tests[0])
+    elif kind == "hostile":
+        hostile = HOSTILES[n % len(HOSTILES)]
+        first = _answers(nb)[0]
+        if hostile == "endless loop":
+            first.source = "while True:\n    pass\n" + first.source
+        elif hostile == "checks patched":
+            for cell in _answers(nb):
+                cell.source = BLANK.replace("raise", "# raise")
+            first.source = (
+                "import numpy, numpy.testing\n"
+                "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+                "numpy.allclose = lambda *a, **k: True\n"
+            )
+        elif hostile == "output flood":
+            first.source = "print('x' * 20_000_000)\n" + first.source
+        else:
+            first.source = (
+                "import glob\nprint([open(p).read()[:100] for p in glob.glob('../../../source/*/*')])\n"
+                + first.source
+            )
+    return name, nb
+
+
+def make_class(course, assignment, count):
+    """Writes `count` submissions of `assignment` into the course copy `course`: {student: kind}."""
+    checks = grading.load_checks(course, assignment)
+    source = nbformat.read(
+        course / "source" / assignment / f"{checks.NOTEBOOK}.ipynb", as_version=4
+    )
+    kinds = {}
+    for i in range(count):
+        kind = KINDS[i % len(KINDS)]
+        student = f"s{i:03d}_{kind}"
+        name, content = submission(source, kind, i // len(KINDS))
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        path = folder / f"{name or checks.NOTEBOOK}.ipynb"
+        path.write_text(content if isinstance(content, str) else nbformat.writes(content))
+        kinds[student] = kind
+    return kinds
+
+
+def course_copy(base):
+    """A copy of the course directory (nothing generated) under `base`, readable by a sandbox's user."""
+    course = Path(base) / "assignments"
+    shutil.copytree(grading.COURSE_DIR, course, ignore=shutil.ignore_patterns(*GENERATED))
+    for folder in (Path(base), course):
+        folder.chmod(0o755)
+    return course
+
+
+def nbgrader_env(base):
+    """The environment of `nbgrader autograde`: its kernel is this interpreter, `alembic` on PATH."""
+    kernel = Path(base) / "jupyter" / "kernels" / "python3"
+    kernel.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (kernel / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python"}))
+    env = dict(os.environ, JUPYTER_PATH=str(Path(base) / "jupyter"))
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    env.pop("AEKERAS_FULL_RUN", None)
+    return env
+
+
+def time_nbgrader(base, assignment, count, cell_timeout):
+    course = course_copy(base)
+    kinds = make_class(course, assignment, count)
+    env, nbgrader = nbgrader_env(base), [sys.executable, "-m", "nbgrader"]
+    # The release puts the assignment and its test cells into the gradebook (not timed).
+    released = subprocess.run(
+        [*nbgrader, "generate_assignment", assignment], cwd=course, env=env, capture_output=True
+    )
+    if released.returncode:
+        raise RuntimeError(f"nbgrader generate_assignment failed: {released.stderr[-4000:]}")
+    command = [*nbgrader, "autograde", assignment, "--create", f"--Execute.timeout={cell_timeout}"]
+    start = time.perf_counter()
+    subprocess.run(command, cwd=course, env=env, capture_output=True, check=False)
+    seconds = time.perf_counter() - start
+    from nbgrader.api import Gradebook
+    from nbgrader.api import MissingEntry
+
+    by_kind = {}
+    with Gradebook(
+        f"sqlite:///{course / 'gradebook.db'}", course_id=grading.COURSE_ID
+    ) as gradebook:
+        for student, kind in kinds.items():
+            try:
+                score = gradebook.find_submission(assignment, student).score
+            except MissingEntry:  # not graded: nbgrader stopped on it
+                continue
+            by_kind.setdefault(kind, []).append(score)
+    return seconds, by_kind
+
+
+def time_grader(base, assignment, count, workers=None, scheduler=None):
+    course = course_copy(base)
+    kinds = make_class(course, assignment, count)
+    start = time.perf_counter()
+    results = grading.grade(course, [assignment], workers, scheduler=scheduler, stream=sys.stderr)
+    seconds = time.perf_counter() - start
+    by_kind = {}
+    for result in results:
+        by_kind.setdefault(kinds[result["student"]], []).append(result["score"])
+    return seconds, by_kind
+
+
+def dask_processes(base, workers=2):
+    """A Dask scheduler and `workers` workers, each a process of its own: (address, processes)."""
+    scheduler_file = Path(base) / "scheduler.json"
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    common = ["--scheduler-file", str(scheduler_file), "--no-dashboard"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": ROOT}
+    dask = [sys.executable, "-m", "dask"]
+    processes = [subprocess.Popen([*dask, "scheduler", "--port", "0", *common], **quiet)]
+    deadline = time.monotonic() + 120
+    while not scheduler_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for _ in range(workers):
+        processes.append(subprocess.Popen([*dask, "worker", "--nthreads", "1", *common], **quiet))
+    address = json.loads(scheduler_file.read_text())["address"]
+    from distributed import Client
+
+    with Client(address, timeout=120) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, processes
+
+
+def time_isolation(base, repeats):
+    """Seconds of one sandboxed step (start Python, import NumPy and Keras), isolated and not:
+    (median isolated, median rlimits alone)."""
+    argv = [sys.executable, "-I", "-c", "import numpy, keras"]
+    env = {"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    times = {True: [], False: []}
+    for _ in range(repeats):
+        for isolated in (True, False):
+            folder = Path(tempfile.mkdtemp(dir=base))
+            folder.chmod(0o755)
+            available = sandbox.namespaces_available
+            if not isolated:
+                sandbox.namespaces_available = lambda: False
+            try:
+                start = time.perf_counter()
+                result = sandbox.run(
+                    argv, folder, grading.DEFAULT_LIMITS, env=env, require_isolation=isolated
+                )
+                times[isolated].append(time.perf_counter() - start)
+            finally:
+                sandbox.namespaces_available = available
+            if result.status != "ok":
+                raise RuntimeError(f"the timing step failed ({result.status}): {result.stderr}")
+    return statistics.median(times[True]), statistics.median(times[False])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--assignment", default="a3_denoising", choices=grading.assignments())
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument(
+        "--cell-timeout", type=int, default=120, help="`nbgrader`: seconds per cell"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="`isolation`: steps timed per setting"
+    )
+    parser.add_argument("--name", default="grading", help="the result file's name")
+    args = parser.parse_args(argv)
+    if args.submissions < len(KINDS):
+        parser.error(f"--submissions must be at least {len(KINDS)}. Received: {args.submissions}")
+    if not sandbox.namespaces_available():
+        parser.error("the class grader needs Linux user, network and mount namespaces (unshare)")
+    rows, seconds, scores = [], {}, {}
+    for mode in [m for m in args.modes if m != "isolation"]:
+        base = Path(tempfile.mkdtemp(prefix=f"aekeras-{mode}-"))
+        processes = []
+        try:
+            print(f"{mode}: {args.submissions} submissions of {args.assignment}", flush=True)
+            if mode == "nbgrader":
+                elapsed, by_kind = time_nbgrader(
+                    base, args.assignment, args.submissions, args.cell_timeout
+                )
+            elif mode == "dask-2":
+                address, processes = dask_processes(base)
+                elapsed, by_kind = time_grader(
+                    base, args.assignment, args.submissions, scheduler=address
+                )
+            else:
+                workers = int(mode.split("-")[1])
+                elapsed, by_kind = time_grader(base, args.assignment, args.submissions, workers)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+            shutil.rmtree(base, ignore_errors=True)
+        seconds[mode], scores[mode] = elapsed, by_kind
+    reference = seconds.get("nbgrader")
+    for mode, elapsed in seconds.items():
+        by_kind = scores[mode]
+        rows.append(
+            [
+                mode,
+                f"{elapsed:.0f} s",
+                f"{elapsed / args.submissions:.1f} s",
+                f"{reference / elapsed:.2f}x" if reference else "-",
+                ", ".join(f"{k} {max(v):g}" for k, v in sorted(by_kind.items()))
+                if by_kind
+                else "-",
+            ]
+        )
+    body = table(
+        ["mode", "batch", "per submission", "throughput vs nbgrader", "highest score per kind"],
+        rows,
+    )
+    if "isolation" in args.modes:
+        base = Path(tempfile.mkdtemp(prefix="aekeras-isolation-"))
+        try:
+            isolated, bare = time_isolation(base, args.repeats)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        steps = len(grading.load_checks(grading.COURSE_DIR, args.assignment).STEPS)
+        per_submission = seconds.get("grader-1", 0) / args.submissions
+        share = (
+            f", {steps * (isolated - bare) / per_submission:.1%} of grader-1's time per submission"
+            if per_submission
+            else ""
+        )
+        body += (
+            f"\n\nIsolation: a step (start Python, import NumPy and Keras) takes {isolated:.2f} s in the "
+            f"sandbox with namespaces and {bare:.2f} s with the resource limits alone (median of "
+            f"{args.repeats}); {args.assignment} runs {steps} steps per submission: "
+            f"{steps * (isolated - bare):+.2f} s per submission{share}."
+        )
+    write_result(
+        args.name,
+        f"Grading a class of {args.submissions} synthetic submissions of {args.assignment}",
+        body,
+        notes=[
+            f"Kinds, in turn: {', '.join(KINDS)}; damaged: {', '.join(DAMAGES)}; hostile: "
+            f"{', '.join(HOSTILES)}. nbgrader cells limited to {args.cell_timeout} s."
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

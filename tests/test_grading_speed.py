@@ -1,0 +1,44 @@
+"""The grading benchmark's synthetic class (aekeras_tools.grading_speed): each kind is what it says."""
+
+from collections import Counter
+
+import nbformat
+import pytest
+
+from aekeras_tools import grading
+from aekeras_tools import grading_speed
+
+pytestmark = pytest.mark.tensorflow_only  # instructor tooling (see tests/test_grading.py)
+
+A3 = "a3_denoising"
+
+
+def test_a_synthetic_class_holds_every_kind_and_each_reads_as_what_it_is(tmp_path):
+    course = grading_speed.course_copy(tmp_path)
+    kinds = grading_speed.make_class(course, A3, 10)
+    assert Counter(kinds.values()) == dict.fromkeys(grading_speed.KINDS, 2)
+    notebook = grading.load_checks(course, A3).NOTEBOOK
+    source = nbformat.read(course / "source" / A3 / f"{notebook}.ipynb", as_version=4)
+    solutions, _ = grading.read_submission(
+        grading.Submission("x", A3, None, course / "source" / A3 / f"{notebook}.ipynb"), source
+    )
+    answers = grading_speed._answers(source)
+    code = [c.metadata.nbgrader.grade_id for c in answers]
+    autograded = [c.metadata.nbgrader.grade_id for c in answers if not c.metadata.nbgrader.grade]
+    by_student = {s.student: s for s in grading.discover(course, A3, notebook)}
+    assert by_student.keys() == kinds.keys()
+    read = {student: grading.read_submission(s, source) for student, s in by_student.items()}
+
+    for student in ("s000_honest", "s005_honest"):
+        assert read[student] == (solutions, [])
+    blank, _ = read["s001_blank"]
+    assert {blank[g] for g in code} == {grading_speed.BLANK}
+    partial, _ = read["s002_partial"]
+    assert [g for g in code if partial[g] != solutions[g]] == autograded[-1:]
+    assert "not valid JSON" in read["s003_damaged"][1][0]
+    assert read["s008_damaged"][1] == ["the notebook has no cells"]
+    loop, _ = read["s004_hostile"]
+    assert loop[code[0]].startswith("while True:")
+    patched, _ = read["s009_hostile"]
+    assert "numpy.testing.assert_allclose = lambda" in patched[code[0]]
+    assert not (course / "gradebook.db").exists() and not (course / "release").exists()
