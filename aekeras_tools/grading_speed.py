@@ -17,7 +17,8 @@ process bombs are in the tamper tests, tests/test_grading*.py, not here.)
 Then, side by side in one run, on copies of the same course directory:
 
 - `nbgrader`: `nbgrader autograde ASSIGNMENT --create`, one submission after another, each cell
-  limited to `--cell-timeout` seconds (the endless loop costs that much);
+  limited to `--cell-timeout` seconds (default: the grader's wall-clock limit of a step, 300 s, so
+  that the endless loop costs both the same);
 - `grader-1`, `grader-2`: `aekeras_tools.grading.grade` with a LocalCluster of 1 and 2 workers;
 - `dask-2`: the same on a Dask scheduler and two workers started as processes of their own
   (`--scheduler`, as on a cluster);
@@ -254,7 +255,11 @@ def main(argv=None):
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument(
-        "--cell-timeout", type=int, default=120, help="`nbgrader`: seconds per cell"
+        "--cell-timeout",
+        type=int,
+        default=int(grading.DEFAULT_LIMITS.wall_s),
+        help="`nbgrader`: seconds per cell (default: the grader's wall-clock limit of a step, so that "
+        "an endless loop costs both the same)",
     )
     parser.add_argument(
         "--repeats", type=int, default=5, help="`isolation`: steps timed per setting"
