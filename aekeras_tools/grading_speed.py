@@ -10,8 +10,9 @@ A synthetic class is made from the instructor notebook of one assignment, cyclin
 of submission: honest (the instructor's answers), blank (every answer cell left as released),
 partial (the last answer cell left blank), damaged (invalid JSON, an empty notebook, a renamed file, a
 duplicated answer cell, a deleted test cell) and hostile (an endless loop, checks patched to pass, an
-output flood, the instructor's notebook read from disk). The hostile kinds are those that are safe to
-run outside a sandbox too: plain nbgrader runs them in its own kernel on this machine. (Memory and
+output flood, the instructor's notebook read from disk: each with every answer left blank, so that it
+deserves what the blank release gets). The hostile kinds are those that are safe to run outside a
+sandbox too: plain nbgrader runs them in its own kernel on this machine. (Memory and
 process bombs are in the tamper tests, tests/test_grading*.py, not here.)
 
 Then, side by side in one run, on copies of the same course directory:
@@ -96,25 +97,21 @@ def submission(source, kind, n):
             tests = [c for c in nb.cells if _meta(c).get("grade") and not _meta(c).get("solution")]
             nb.cells.remove(tests[0])
     elif kind == "hostile":
+        # As in the tamper tests: no answer, only the attack, so it deserves what the blank release
+        # gets. The attack goes first in the first answer cell.
         hostile = HOSTILES[n % len(HOSTILES)]
+        for cell in _answers(nb):
+            cell.source = BLANK
         first = _answers(nb)[0]
-        if hostile == "endless loop":
-            first.source = "while True:\n    pass\n" + first.source
-        elif hostile == "checks patched":
-            for cell in _answers(nb):
-                cell.source = BLANK.replace("raise", "# raise")
-            first.source = (
-                "import numpy, numpy.testing\n"
-                "numpy.testing.assert_allclose = lambda *a, **k: None\n"
-                "numpy.allclose = lambda *a, **k: True\n"
-            )
-        elif hostile == "output flood":
-            first.source = "print('x' * 20_000_000)\n" + first.source
-        else:
-            first.source = (
-                "import glob\nprint([open(p).read()[:100] for p in glob.glob('../../../source/*/*')])\n"
-                + first.source
-            )
+        first.source = {
+            "endless loop": "while True:\n    pass\n",
+            "checks patched": "import numpy, numpy.testing\n"
+            "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+            "numpy.allclose = lambda *a, **k: True\n",
+            "output flood": "print('x' * 20_000_000)\n",
+            "reads the instructor notebook": "import glob\n"
+            "print([open(p).read()[:100] for p in glob.glob('../../../source/*/*')])\n",
+        }[hostile]
     return name, nb
 
 

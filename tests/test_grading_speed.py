@@ -41,4 +41,6 @@ def test_a_synthetic_class_holds_every_kind_and_each_reads_as_what_it_is(tmp_pat
     assert loop[code[0]].startswith("while True:")
     patched, _ = read["s009_hostile"]
     assert "numpy.testing.assert_allclose = lambda" in patched[code[0]]
+    for hostile in (loop, patched):  # an attack, no answer: it deserves the blank release's score
+        assert {hostile[g] for g in code[1:]} == {grading_speed.BLANK}
     assert not (course / "gradebook.db").exists() and not (course / "release").exists()
