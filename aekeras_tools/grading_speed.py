@@ -292,6 +292,12 @@ def main(argv=None):
                 process.wait(timeout=60)
             shutil.rmtree(base, ignore_errors=True)
         seconds[mode], scores[mode] = elapsed, by_kind
+        # Each mode as it ends: a run cut short still tells what it measured.
+        print(
+            f"{mode}: {elapsed:.0f} s, {elapsed / args.submissions:.1f} s per submission; highest "
+            f"score per kind: {by_kind}",
+            flush=True,
+        )
     reference = seconds.get("nbgrader")
     for mode, elapsed in seconds.items():
         by_kind = scores[mode]
