@@ -215,7 +215,7 @@ def grade_numpy(course, checks, student, nb):
     return grading.grade_submission(submission, course, checks)
 
 
-NUMPY_WRONG = {  # name -> (answers, {grade id: words of its message})
+NUMPY_WRONG = {  # name -> (answers, {grade id: words of its message, or a tuple of alternatives})
     "salt_only": (
         {
             TASK1: "def salt_and_pepper(x, rate, rng):\n    noisy = np.array(x, copy=True)\n"
@@ -256,7 +256,10 @@ NUMPY_WRONG = {  # name -> (answers, {grade id: words of its message})
         },
         {
             "task4_threshold_on_validation": "strictly above the threshold",
-            "task4_held_out": "false-positive rate within",
+            # The grader's validation scores are drawn afresh for each grading: the held-out
+            # false-positive rate of their maximum is usually below α's tolerance, but in a few
+            # percent of draws it is not, and then the recall it gives up is what fails.
+            "task4_held_out": ("false-positive rate within", "expected a recall of at least"),
         },
     ),
     "scipy_percentile": (
@@ -304,7 +307,9 @@ def test_numpy_task_wrong_answer_loses_its_points_with_a_message(course, numpy_c
     result = grade_numpy(course, numpy_checks, name, notebook(answers, blank=False))
     for grade_id, words in losses.items():
         check = result["checks"][grade_id]
-        assert check["points"] == 0 and words in check["message"], (grade_id, check)
+        alternatives = (words,) if isinstance(words, str) else words  # any one of them explains the loss
+        assert check["points"] == 0, (grade_id, check)
+        assert any(w in check["message"] for w in alternatives), (grade_id, alternatives, check)
     wrong = {grade_id.split("_")[0] for grade_id in losses}
     for grade_id in numpy_checks.CHECKS:  # the other tasks keep the solution's answers and points
         if grade_id.split("_")[0] not in wrong:
