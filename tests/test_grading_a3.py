@@ -307,7 +307,8 @@ def test_numpy_task_wrong_answer_loses_its_points_with_a_message(course, numpy_c
     result = grade_numpy(course, numpy_checks, name, notebook(answers, blank=False))
     for grade_id, words in losses.items():
         check = result["checks"][grade_id]
-        alternatives = (words,) if isinstance(words, str) else words  # any one of them explains the loss
+        # any one of the alternatives explains the loss
+        alternatives = (words,) if isinstance(words, str) else words
         assert check["points"] == 0, (grade_id, check)
         assert any(w in check["message"] for w in alternatives), (grade_id, alternatives, check)
     wrong = {grade_id.split("_")[0] for grade_id in losses}
