@@ -58,7 +58,8 @@ def _close(a, b, rtol):
 def task1_inputs(rng):
     h = rng.normal(size=(int(rng.integers(4, 12)), int(rng.integers(3, 9))))
     return {
-        "one": rng.normal(size=(1, 6)),  # of either sign
+        # of both signs, always: with activations of one sign, Σh equals Σ|h| (a missing abs() would pass)
+        "one": np.abs(rng.normal(size=(1, 6))) * rng.permutation([1, 1, 1, -1, -1, -1]),
         "one_strength": np.asarray(rng.uniform(0.05, 2.0)),
         "h": h,
         "twice": np.concatenate([h, h]),
