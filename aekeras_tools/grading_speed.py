@@ -19,7 +19,9 @@ Then, side by side in one run, on copies of the same course directory:
 
 - `nbgrader`: `nbgrader autograde ASSIGNMENT --create`, one submission after another, each cell
   limited to `--cell-timeout` seconds (default: the grader's wall-clock limit of a step, 300 s, so
-  that the endless loop costs both the same);
+  that the endless loop costs both the same). A notebook it cannot read stops its whole batch
+  (duplicated grade ids, jupyter/nbgrader#1083): it is run again without that notebook, as an
+  instructor would, and the restarts count;
 - `grader-1`, `grader-2`: `aekeras_tools.grading.grade` with a LocalCluster of 1 and 2 workers;
 - `dask-2`: the same on a Dask scheduler and two workers started as processes of their own
   (`--scheduler`, as on a cluster);
@@ -35,6 +37,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -44,6 +47,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from nbformat.corpus.words import generate_corpus_id
 
 from aekeras_tools import grading
 from aekeras_tools import sandbox
@@ -91,8 +95,11 @@ def submission(source, kind, n):
         elif damage == "renamed file":
             name = "my_copy"
         elif damage == "duplicated answer cell":
+            # a copy-pasted cell: Jupyter gives it a new id, the grade id in its metadata stays
             first = _answers(nb)[0]
-            nb.cells.insert(nb.cells.index(first), copy.deepcopy(first))
+            pasted = copy.deepcopy(first)
+            pasted.id = generate_corpus_id()
+            nb.cells.insert(nb.cells.index(first), pasted)
         else:
             tests = [c for c in nb.cells if _meta(c).get("grade") and not _meta(c).get("solution")]
             nb.cells.remove(tests[0])
@@ -166,8 +173,24 @@ def time_nbgrader(base, assignment, count, cell_timeout):
     if released.returncode:
         raise RuntimeError(f"nbgrader generate_assignment failed: {released.stderr[-4000:]}")
     command = [*nbgrader, "autograde", assignment, "--create", f"--Execute.timeout={cell_timeout}"]
+    # A notebook nbgrader cannot read (duplicated cell ids, jupyter/nbgrader#1083) stops the whole
+    # batch. An instructor then leaves it out and runs the command again, which skips what is graded:
+    # so does this, and the restarts are part of the time.
+    stopped = []
     start = time.perf_counter()
-    subprocess.run(command, cwd=course, env=env, capture_output=True, check=False)
+    while True:
+        exclude = [f"--CourseDirectory.student_id_exclude={','.join(stopped)}"] if stopped else []
+        run = subprocess.run(
+            [*command, *exclude], cwd=course, env=env, capture_output=True, text=True, check=False
+        )
+        last = re.findall(r"Creating/updating student with ID '([^']+)'", run.stderr)
+        left = [s for s in kinds if s not in stopped and not (course / "autograded" / s).exists()]
+        # a failure it went past (a timed-out cell) is not a stop: the students after it were graded
+        if run.returncode == 0 or not last or last[-1] not in left:
+            break
+        stopped.append(last[-1])
+        if last[-1] == left[-1]:  # nothing after it is left to grade
+            break
     seconds = time.perf_counter() - start
     from nbgrader.api import Gradebook
     from nbgrader.api import MissingEntry
@@ -179,10 +202,10 @@ def time_nbgrader(base, assignment, count, cell_timeout):
         for student, kind in kinds.items():
             try:
                 score = gradebook.find_submission(assignment, student).score
-            except MissingEntry:  # not graded: nbgrader stopped on it
+            except MissingEntry:  # never reached the gradebook
                 continue
             by_kind.setdefault(kind, []).append(score)
-    return seconds, by_kind
+    return seconds, by_kind, stopped
 
 
 def time_grader(base, assignment, count, workers=None, scheduler=None):
@@ -194,7 +217,7 @@ def time_grader(base, assignment, count, workers=None, scheduler=None):
     by_kind = {}
     for result in results:
         by_kind.setdefault(kinds[result["student"]], []).append(result["score"])
-    return seconds, by_kind
+    return seconds, by_kind, []
 
 
 def dask_processes(base, workers=2):
@@ -267,24 +290,26 @@ def main(argv=None):
         parser.error(f"--submissions must be at least {len(KINDS)}. Received: {args.submissions}")
     if not sandbox.namespaces_available():
         parser.error("the class grader needs Linux user, network and mount namespaces (unshare)")
-    rows, seconds, scores = [], {}, {}
+    rows, seconds, scores, stops = [], {}, {}, {}
     for mode in [m for m in args.modes if m != "isolation"]:
         base = Path(tempfile.mkdtemp(prefix=f"aekeras-{mode}-"))
         processes = []
         try:
             print(f"{mode}: {args.submissions} submissions of {args.assignment}", flush=True)
             if mode == "nbgrader":
-                elapsed, by_kind = time_nbgrader(
+                elapsed, by_kind, stops[mode] = time_nbgrader(
                     base, args.assignment, args.submissions, args.cell_timeout
                 )
             elif mode == "dask-2":
                 address, processes = dask_processes(base)
-                elapsed, by_kind = time_grader(
+                elapsed, by_kind, stops[mode] = time_grader(
                     base, args.assignment, args.submissions, scheduler=address
                 )
             else:
                 workers = int(mode.split("-")[1])
-                elapsed, by_kind = time_grader(base, args.assignment, args.submissions, workers)
+                elapsed, by_kind, stops[mode] = time_grader(
+                    base, args.assignment, args.submissions, workers
+                )
         finally:
             for process in processes:
                 process.terminate()
@@ -294,8 +319,8 @@ def main(argv=None):
         seconds[mode], scores[mode] = elapsed, by_kind
         # Each mode as it ends: a run cut short still tells what it measured.
         print(
-            f"{mode}: {elapsed:.0f} s, {elapsed / args.submissions:.1f} s per submission; highest "
-            f"score per kind: {by_kind}",
+            f"{mode}: {elapsed:.0f} s, {elapsed / args.submissions:.1f} s per submission; "
+            f"restarted after stopping on: {stops[mode] or 'none'}; scores per kind: {by_kind}",
             flush=True,
         )
     reference = seconds.get("nbgrader")
@@ -304,6 +329,7 @@ def main(argv=None):
         rows.append(
             [
                 mode,
+                f"{sum(len(v) for v in by_kind.values())} of {args.submissions}",
                 f"{elapsed:.0f} s",
                 f"{elapsed / args.submissions:.1f} s",
                 f"{reference / elapsed:.2f}x" if reference else "-",
@@ -313,9 +339,24 @@ def main(argv=None):
             ]
         )
     body = table(
-        ["mode", "batch", "per submission", "throughput vs nbgrader", "highest score per kind"],
+        [
+            "mode",
+            "scored",
+            "batch",
+            "per submission",
+            "throughput vs nbgrader",
+            "highest score per kind",
+        ],
         rows,
     )
+    for mode, stopped in stops.items():
+        if stopped:
+            body += (
+                f"\n\n`{mode}` stopped the whole batch on {len(stopped)} notebook(s) it could not read "
+                f"({', '.join(stopped)}); each time it was run again without them, as an instructor "
+                "would, and the time includes the restarts. It autograded none of them: their score "
+                "is the gradebook's 0."
+            )
     if "isolation" in args.modes:
         base = Path(tempfile.mkdtemp(prefix="aekeras-isolation-"))
         try:

@@ -44,3 +44,18 @@ def test_a_synthetic_class_holds_every_kind_and_each_reads_as_what_it_is(tmp_pat
     for hostile in (loop, patched):  # an attack, no answer: it deserves the blank release's score
         assert {hostile[g] for g in code[1:]} == {grading_speed.BLANK}
     assert not (course / "gradebook.db").exists() and not (course / "release").exists()
+
+
+def test_plain_nbgrader_is_run_again_without_each_notebook_that_stops_its_batch(
+    tmp_path, monkeypatch
+):
+    # duplicated cell ids stop `nbgrader autograde` for the whole class (jupyter/nbgrader#1083): the
+    # benchmark leaves that notebook out and runs it again, as an instructor would, so that plain
+    # nbgrader's time covers the class and the blank submission after the stop is still graded
+    monkeypatch.setattr(grading_speed, "KINDS", ("damaged", "blank"))
+    monkeypatch.setattr(grading_speed, "DAMAGES", ("duplicated answer cell",))
+    seconds, by_kind, stopped = grading_speed.time_nbgrader(tmp_path, A3, 3, cell_timeout=60)
+    assert stopped == ["s000_damaged", "s002_damaged"]
+    assert by_kind["blank"] == [0.0] and seconds > 0
+    assert (tmp_path / "assignments" / "autograded" / "s001_blank" / A3).is_dir()
+    assert not (tmp_path / "assignments" / "autograded" / "s000_damaged").exists()
