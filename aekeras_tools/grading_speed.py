@@ -205,7 +205,7 @@ def time_nbgrader(base, assignment, count, cell_timeout):
             except MissingEntry:  # never reached the gradebook
                 continue
             by_kind.setdefault(kind, []).append(score)
-    return seconds, by_kind, stopped
+    return {"seconds": seconds, "scores": by_kind, "stopped": stopped}
 
 
 def time_grader(base, assignment, count, workers=None, scheduler=None):
@@ -214,10 +214,11 @@ def time_grader(base, assignment, count, workers=None, scheduler=None):
     start = time.perf_counter()
     results = grading.grade(course, [assignment], workers, scheduler=scheduler, stream=sys.stderr)
     seconds = time.perf_counter() - start
-    by_kind = {}
+    by_kind, each = {}, {}
     for result in results:
         by_kind.setdefault(kinds[result["student"]], []).append(result["score"])
-    return seconds, by_kind, []
+        each.setdefault(kinds[result["student"]], []).append(result["seconds"])
+    return {"seconds": seconds, "scores": by_kind, "each": each}
 
 
 def dask_processes(base, workers=2):
@@ -290,42 +291,37 @@ def main(argv=None):
         parser.error(f"--submissions must be at least {len(KINDS)}. Received: {args.submissions}")
     if not sandbox.namespaces_available():
         parser.error("the class grader needs Linux user, network and mount namespaces (unshare)")
-    rows, seconds, scores, stops = [], {}, {}, {}
+    runs = {}
     for mode in [m for m in args.modes if m != "isolation"]:
         base = Path(tempfile.mkdtemp(prefix=f"aekeras-{mode}-"))
         processes = []
         try:
             print(f"{mode}: {args.submissions} submissions of {args.assignment}", flush=True)
             if mode == "nbgrader":
-                elapsed, by_kind, stops[mode] = time_nbgrader(
-                    base, args.assignment, args.submissions, args.cell_timeout
-                )
+                run = time_nbgrader(base, args.assignment, args.submissions, args.cell_timeout)
             elif mode == "dask-2":
                 address, processes = dask_processes(base)
-                elapsed, by_kind, stops[mode] = time_grader(
-                    base, args.assignment, args.submissions, scheduler=address
-                )
+                run = time_grader(base, args.assignment, args.submissions, scheduler=address)
             else:
                 workers = int(mode.split("-")[1])
-                elapsed, by_kind, stops[mode] = time_grader(
-                    base, args.assignment, args.submissions, workers
-                )
+                run = time_grader(base, args.assignment, args.submissions, workers)
         finally:
             for process in processes:
                 process.terminate()
             for process in processes:
                 process.wait(timeout=60)
             shutil.rmtree(base, ignore_errors=True)
-        seconds[mode], scores[mode] = elapsed, by_kind
+        runs[mode] = run
         # Each mode as it ends: a run cut short still tells what it measured.
         print(
-            f"{mode}: {elapsed:.0f} s, {elapsed / args.submissions:.1f} s per submission; "
-            f"restarted after stopping on: {stops[mode] or 'none'}; scores per kind: {by_kind}",
+            f"{mode}: {run['seconds']:.0f} s, {run['seconds'] / args.submissions:.1f} s per "
+            f"submission; stopped on: {run.get('stopped') or 'none'}; scores per kind: {run['scores']}",
             flush=True,
         )
-    reference = seconds.get("nbgrader")
-    for mode, elapsed in seconds.items():
-        by_kind = scores[mode]
+    reference = runs["nbgrader"]["seconds"] if "nbgrader" in runs else None
+    rows = []
+    for mode, run in runs.items():
+        elapsed, by_kind = run["seconds"], run["scores"]
         rows.append(
             [
                 mode,
@@ -349,14 +345,23 @@ def main(argv=None):
         ],
         rows,
     )
-    for mode, stopped in stops.items():
-        if stopped:
+    for mode, run in runs.items():
+        if run.get("stopped"):
             body += (
-                f"\n\n`{mode}` stopped the whole batch on {len(stopped)} notebook(s) it could not read "
-                f"({', '.join(stopped)}); each time it was run again without them, as an instructor "
-                "would, and the time includes the restarts. It autograded none of them: their score "
-                "is the gradebook's 0."
+                f"\n\n`{mode}` stopped the whole batch on {len(run['stopped'])} notebook(s) it could "
+                f"not read ({', '.join(run['stopped'])}); each time it was run again without them, as "
+                "an instructor would, and the time includes the restarts. It autograded none of them: "
+                "their score is the gradebook's 0."
             )
+    if "grader-1" in runs:  # one submission at a time: what one student's grading takes
+        each = runs["grader-1"]["each"]
+        body += "\n\n`grader-1`, seconds to grade one submission, median (range) per kind: " + (
+            ", ".join(
+                f"{k} {statistics.median(v):.1f} s ({min(v):.1f}-{max(v):.1f})"
+                for k, v in sorted(each.items())
+            )
+            + "."
+        )
     if "isolation" in args.modes:
         base = Path(tempfile.mkdtemp(prefix="aekeras-isolation-"))
         try:
@@ -364,7 +369,7 @@ def main(argv=None):
         finally:
             shutil.rmtree(base, ignore_errors=True)
         steps = len(grading.load_checks(grading.COURSE_DIR, args.assignment).STEPS)
-        per_submission = seconds.get("grader-1", 0) / args.submissions
+        per_submission = runs["grader-1"]["seconds"] / args.submissions if "grader-1" in runs else 0
         share = (
             f", {steps * (isolated - bare) / per_submission:.1%} of grader-1's time per submission"
             if per_submission
@@ -382,7 +387,10 @@ def main(argv=None):
         body,
         notes=[
             f"Kinds, in turn: {', '.join(KINDS)}; damaged: {', '.join(DAMAGES)}; hostile: "
-            f"{', '.join(HOSTILES)}. nbgrader cells limited to {args.cell_timeout} s."
+            f"{', '.join(HOSTILES)}. nbgrader cells limited to {args.cell_timeout} s.",
+            "Damaged notebooks carry the honest answers: where the notebook can still be read (a "
+            "renamed file, an answer cell pasted twice: its first copy) the class grader grades "
+            "them; hostile ones carry an attack and no answer, so they deserve the blank score.",
         ],
     )
     return 0

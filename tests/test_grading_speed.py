@@ -54,8 +54,8 @@ def test_plain_nbgrader_is_run_again_without_each_notebook_that_stops_its_batch(
     # nbgrader's time covers the class and the blank submission after the stop is still graded
     monkeypatch.setattr(grading_speed, "KINDS", ("damaged", "blank"))
     monkeypatch.setattr(grading_speed, "DAMAGES", ("duplicated answer cell",))
-    seconds, by_kind, stopped = grading_speed.time_nbgrader(tmp_path, A3, 3, cell_timeout=60)
-    assert stopped == ["s000_damaged", "s002_damaged"]
-    assert by_kind["blank"] == [0.0] and seconds > 0
+    run = grading_speed.time_nbgrader(tmp_path, A3, 3, cell_timeout=60)
+    assert run["stopped"] == ["s000_damaged", "s002_damaged"]
+    assert run["scores"]["blank"] == [0.0] and run["seconds"] > 0
     assert (tmp_path / "assignments" / "autograded" / "s001_blank" / A3).is_dir()
     assert not (tmp_path / "assignments" / "autograded" / "s000_damaged").exists()
