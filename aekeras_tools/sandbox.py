@@ -6,7 +6,9 @@ student code itself. What each wall enforces on Linux, and what it does not:
 - **Wall-clock limit.** The command starts in a new session; at the deadline the whole process group
   is killed with SIGKILL. With namespaces (below) the code also runs in its own PID namespace, whose
   processes the kernel kills together when its first process dies, so a child that calls `setsid`
-  cannot outlive the limit either. Without namespaces it can (documented, not tested).
+  cannot outlive the limit either. Without namespaces it can (documented, not tested). With
+  namespaces the sandbox also dies with the grader's thread that started it (parent-death signals,
+  `setpriv --pdeathsig`), so a grader killed mid-step leaves no student code running.
 - **CPU time** (`RLIMIT_CPU`): SIGXCPU, then SIGKILL, after `cpu_s` seconds of CPU summed over the
   threads of one process (each child process has its own count; the wall-clock limit bounds them all).
 - **Memory** (`RLIMIT_AS`): address space per process. An allocation beyond it fails (MemoryError in
@@ -188,7 +190,9 @@ while read -r _ _ _ _ point _; do
     [ "$point" = "$work" ] && continue
     mount -o remount,bind,ro "$point" 2>/dev/null || true
 done < /proc/self/mountinfo
-exec prlimit $LIMITS setpriv $USER_IDS --bounding-set=-all --inh-caps=-all --no-new-privs -- "$@"
+# A new uid clears the parent-death signal that `unshare --kill-child` set: set it again.
+exec prlimit $LIMITS setpriv $USER_IDS --bounding-set=-all --inh-caps=-all --no-new-privs \
+    --pdeathsig KILL -- "$@"
 """
 
 
@@ -309,7 +313,21 @@ def run(
             BIND=" ".join(f"{source}={name}" for source, name in bind),
             LIMITS=_prlimit_args(limits),
         )
-        command = [*_unshare_prefix(uid), "sh", "-c", _SETUP, "sandbox", str(folder), *argv]
+        # If the grader dies (killed, out of memory), its sandboxes die with it, not at their
+        # wall-clock limit: `unshare` gets SIGKILL when the grader's thread ends, and takes the
+        # whole PID namespace with it (`--kill-child`).
+        command = [
+            "setpriv",
+            "--pdeathsig",
+            "KILL",
+            *_unshare_prefix(uid),
+            "sh",
+            "-c",
+            _SETUP,
+            "sandbox",
+            str(folder),
+            *argv,
+        ]
         preexec = None
     else:
         command = argv

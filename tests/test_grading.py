@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -356,6 +357,48 @@ def test_sandbox_kills_a_process_that_leaves_the_session(tmp_path):
     )
     result = sandbox.run([sys.executable, "-c", code], folder, sandbox.Limits(wall_s=2))
     assert result.status == sandbox.TIMED_OUT and result.wall_s < 10
+
+
+def test_sandbox_dies_with_the_grader(tmp_path):
+    # a grader killed mid-step (by hand, by the OOM killer) leaves no student code running
+    folder = tmp_path / "box" / "one"
+    folder.mkdir(parents=True)
+    token = f"sandbox-orphan-{os.getpid()}-{time.time_ns()}"
+    student = f"import time\nopen('started', 'w').close()\ntime.sleep(120)  # {token}"
+    grader = (
+        "import sys\nfrom pathlib import Path\nfrom aekeras_tools import sandbox\n"
+        f"sandbox.run([sys.executable, '-c', {student!r}], Path({str(folder)!r}), "
+        "sandbox.Limits(wall_s=120))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", grader], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not (folder / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (folder / "started").exists(), "the sandboxed code did not start"
+        assert processes_with(token)
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 10
+        while processes_with(token) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not processes_with(token), "the sandboxed code outlived the grader"
+    finally:
+        process.kill()
+        for pid in processes_with(token):
+            os.kill(pid, signal.SIGKILL)
+
+
+def processes_with(token):
+    """The processes whose command line holds `token`, whatever their user."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if token.encode() in cmdline.read_bytes():
+                pids.append(int(cmdline.parent.name))
+        except OSError:  # it ended meanwhile
+            continue
+    return pids
 
 
 # ----------------------------------------------------------------- a1_autoencoders, Tasks 1 and 2
