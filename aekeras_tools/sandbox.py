@@ -123,14 +123,22 @@ class Result:
         }[self.status]
 
 
+# The next command dies when the thread that started it ends (util-linux 2.33 or newer).
+_PDEATHSIG = ["setpriv", "--pdeathsig", "KILL"]
+
+
 @functools.cache
 def namespaces_available():
-    """Whether `unshare` can make user, network, mount and PID namespaces here (unprivileged or root)."""
+    """Whether `unshare` can make user, network, mount and PID namespaces here (unprivileged or root),
+    and `setpriv` set a parent-death signal inside them."""
     if not (shutil.which("unshare") and shutil.which("setpriv") and shutil.which("prlimit")):
         return False
     try:
         probe = subprocess.run(
-            [*_unshare_prefix(_sandbox_uid()), "true"], capture_output=True, timeout=30, check=False
+            [*_PDEATHSIG, *_unshare_prefix(_sandbox_uid()), *_PDEATHSIG, "true"],
+            capture_output=True,
+            timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -282,10 +290,12 @@ def run(
     isolated = namespaces_available()
     if not isolated and require_isolation:
         raise RuntimeError(
-            "this machine cannot make Linux user namespaces (`unshare --user --net --mount` failed), so "
-            "student code would run without network or file isolation. Enable unprivileged user "
-            "namespaces (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu 24.04 "
-            "kernel.apparmor_restrict_unprivileged_userns=0), or pass require_isolation=False."
+            "this machine cannot make Linux user namespaces (`unshare --user --net --mount` failed, "
+            "or `setpriv --pdeathsig`, util-linux 2.33 or newer, is missing), so student code would "
+            "run without network or file isolation. Enable unprivileged user namespaces (sysctl "
+            "kernel.unprivileged_userns_clone=1, or on Ubuntu 24.04 "
+            "kernel.apparmor_restrict_unprivileged_userns=0), install util-linux 2.33 or newer, or "
+            "pass require_isolation=False."
         )
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -317,9 +327,7 @@ def run(
         # wall-clock limit: `unshare` gets SIGKILL when the grader's thread ends, and takes the
         # whole PID namespace with it (`--kill-child`).
         command = [
-            "setpriv",
-            "--pdeathsig",
-            "KILL",
+            *_PDEATHSIG,
             *_unshare_prefix(uid),
             "sh",
             "-c",
