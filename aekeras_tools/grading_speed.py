@@ -173,7 +173,7 @@ def time_nbgrader(base, assignment, count, cell_timeout):
     if released.returncode:
         raise RuntimeError(f"nbgrader generate_assignment failed: {released.stderr[-4000:]}")
     command = [*nbgrader, "autograde", assignment, "--create", f"--Execute.timeout={cell_timeout}"]
-    # A notebook nbgrader cannot read (duplicated cell ids, jupyter/nbgrader#1083) stops the whole
+    # A notebook nbgrader cannot read (duplicated grade ids, jupyter/nbgrader#1083) stops the whole
     # batch. An instructor then leaves it out and runs the command again, which skips what is graded:
     # so does this, and the restarts are part of the time.
     stopped = []

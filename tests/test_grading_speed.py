@@ -49,7 +49,7 @@ def test_a_synthetic_class_holds_every_kind_and_each_reads_as_what_it_is(tmp_pat
 def test_plain_nbgrader_is_run_again_without_each_notebook_that_stops_its_batch(
     tmp_path, monkeypatch
 ):
-    # duplicated cell ids stop `nbgrader autograde` for the whole class (jupyter/nbgrader#1083): the
+    # duplicated grade ids stop `nbgrader autograde` for the whole class (jupyter/nbgrader#1083): the
     # benchmark leaves that notebook out and runs it again, as an instructor would, so that plain
     # nbgrader's time covers the class and the blank submission after the stop is still graded
     monkeypatch.setattr(grading_speed, "KINDS", ("damaged", "blank"))
