@@ -26,6 +26,7 @@ from aekeras.datasets.face_patches import load_face_patches
 from aekeras.datasets.files import DATA_HOME_ENV
 from aekeras.datasets.files import PROBE_TIMEOUT
 from aekeras.datasets.files import RAW_DATA_ENV
+from aekeras.datasets.files import SOURCE_ENV
 from aekeras.datasets.files import data_home
 from aekeras.datasets.files import raw_data_dir
 from aekeras.datasets.mnist import load_fashion_mnist
@@ -38,6 +39,7 @@ __all__ = [
     "DATA_HOME_ENV",
     "PROBE_TIMEOUT",
     "RAW_DATA_ENV",
+    "SOURCE_ENV",
     "DatasetCorruptedError",
     "DatasetNotFoundError",
     "FacePatches",

@@ -25,6 +25,20 @@ def check_source(source):
     return None if source is None else validate_string_arg(source, "source", SOURCES)
 
 
+def default_source(variable, value):
+    """The path a loader takes when `source=None`, set by the environment variable `variable`
+    (`value` is its value, "" when unset: None, automatic)."""
+    if not value:
+        return None
+    if value not in SOURCES:
+        choices = ", ".join(repr(s) for s in SOURCES)
+        raise ValueError(
+            f"The environment variable {variable} must be one of {choices} (or unset: "
+            f"tensorflow-datasets when installed). Received: {variable}={value!r}"
+        )
+    return value
+
+
 def check_count(value, name, minimum=1, maximum=None):
     """An integer in `[minimum, maximum]`; `maximum` is the number of examples available."""
     return validate_int_arg(value, name, min_value=minimum, max_value=maximum)

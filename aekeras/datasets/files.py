@@ -23,6 +23,8 @@ from aekeras.datasets.errors import DatasetNotFoundError
 
 RAW_DATA_ENV = "AEKERAS_RAW_DATA"
 DATA_HOME_ENV = "AEKERAS_DATA_HOME"
+# The loaders' path when `source=None`: "tfds" or "raw" (unset: TFDS when installed).
+SOURCE_ENV = "AEKERAS_DATASET_SOURCE"
 
 # Seconds to wait for a TCP connection to a download host before calling it unreachable.
 PROBE_TIMEOUT = 3.0

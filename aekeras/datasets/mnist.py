@@ -49,6 +49,8 @@ def _read(dataset, split, data_dir, raw_dir, source):
     """Returns the cached read-only uint8 images (N, 28, 28, 1) and int64 labels of a split."""
     home_dir = files.resolve_home(data_dir)
     if source is None:
+        source = _checks.default_source(files.SOURCE_ENV, os.environ.get(files.SOURCE_ENV, ""))
+    if source is None:
         source = "tfds" if tfds.available() else "raw"
         fallback = True
     else:
@@ -286,15 +288,18 @@ def load_mnist(
             still come from the whole train split).
         data_dir: Overrides `data_home()` (where prepared data is stored).
         raw_dir: Overrides the `AEKERAS_RAW_DATA` folder.
-        source: `"tfds"`, `"raw"`, or `None` (the default) for `"tfds"` when
-            tensorflow-datasets and TensorFlow are installed, else `"raw"`.
+        source: `"tfds"`, `"raw"`, or `None` (the default): the path the
+            environment variable `AEKERAS_DATASET_SOURCE` names, if set, else
+            `"tfds"` when tensorflow-datasets and TensorFlow are installed, and
+            `"raw"` otherwise.
 
     Returns:
         `(x, y)`: `x` float32 of shape `(N, 28, 28, 1)` (or `(N, 784)`), in
         `[0, 1]` unless standardised; `y` int64 labels 0-9 of shape `(N,)`.
 
     Raises:
-        ValueError: For an unknown `split` or `source`, or an invalid `n`.
+        ValueError: For an unknown `split` or `source` (or value of
+            `AEKERAS_DATASET_SOURCE`), or an invalid `n`.
         DatasetNotFoundError: When the data is neither prepared, nor given as
             raw files, nor downloadable.
         DatasetCorruptedError: When a raw file (given or downloaded) does not
