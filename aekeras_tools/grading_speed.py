@@ -7,13 +7,14 @@ Usage (from the repository root, in the complete environment, `python3 tasks.py 
         --modes grader-1 grader-2 isolation                          # a shorter run
 
 A synthetic class is made from the instructor notebook of one assignment, cycling through five kinds
-of submission: honest (the instructor's answers), blank (every answer cell left as released),
+of submission: honest (the instructor's answers, rewritten as a student's own text: the grader does
+not grade the instructor's text line for line), blank (every answer cell left as released),
 partial (the last answer cell left blank), damaged (invalid JSON, an empty notebook, a renamed file, a
 duplicated answer cell, a deleted test cell) and hostile (an endless loop, checks patched to pass, an
 output flood, the instructor's notebook read from disk: each with every answer left blank, so that it
 deserves what the blank release gets). The hostile kinds are those that are safe to run outside a
 sandbox too: plain nbgrader runs them in its own kernel on this machine. (Memory and
-process bombs are in the tamper tests, tests/test_grading*.py, not here.)
+process bombs are in the grader's tests, tests/test_grading_*.py, not here.)
 
 Then, side by side in one run, on copies of the same course directory:
 
@@ -22,12 +23,13 @@ Then, side by side in one run, on copies of the same course directory:
   that the endless loop costs both the same). A notebook it cannot read stops its whole batch
   (duplicated grade ids, jupyter/nbgrader#1083): it is run again without that notebook, as an
   instructor would, and the restarts count;
-- `grader-1`, `grader-2`: `aekeras_tools.grading.grade` with a LocalCluster of 1 and 2 workers;
+- `grader-1`, `grader-2`: `aekeras_tools.grading.batch.grade` with a LocalCluster of 1 and 2
+  workers;
 - `dask-2`: the same on a Dask scheduler and two workers started as processes of their own
   (`--scheduler`, as on a cluster);
 - `isolation`: the cost of the sandbox's walls alone: one step (start Python, import the
-  libraries a step imports) run `--repeats` times through `sandbox.run` with the namespaces
-  (network, mounts, user, PID) and with the resource limits alone.
+  libraries a step imports) run `--repeats` times through `sandbox.run` (bubblewrap: namespaces,
+  the allowlist file system, limits) and as a plain subprocess.
 
 It prints and writes (benchmarks/results/<name>.md) the seconds per submission of each mode, the
 throughput relative to plain nbgrader, and the isolation cost per step and per submission.
@@ -49,8 +51,11 @@ from pathlib import Path
 import nbformat
 from nbformat.corpus.words import generate_corpus_id
 
-from aekeras_tools import grading
-from aekeras_tools import sandbox
+from aekeras_tools.grading import batch
+from aekeras_tools.grading import judging
+from aekeras_tools.grading import reports
+from aekeras_tools.grading import sandbox
+from aekeras_tools.grading import steps
 from aekeras_tools.paths import ROOT
 from aekeras_tools.results import table
 from aekeras_tools.results import write_result
@@ -73,6 +78,17 @@ def _meta(cell):
     return cell.metadata.get("nbgrader", {})
 
 
+def _as_student(cell):
+    # The instructor's code without its region markers, with a comment between its lines: the same
+    # answer in a student's own text (the grader does not grade the instructor's text line for line).
+    lines = [
+        line
+        for line in cell.source.splitlines()
+        if "### BEGIN" not in line and "### END" not in line
+    ]
+    cell.source = "\n".join(x for line in lines for x in (line, "# (my notes)"))
+
+
 def _answers(notebook):
     """The code answer cells of an instructor notebook (graded or not), in order."""
     return [c for c in notebook.cells if c.cell_type == "code" and _meta(c).get("solution")]
@@ -82,6 +98,13 @@ def submission(source, kind, n):
     """(file name, notebook or raw text) of the `n`-th submission of `kind`, made from `source`."""
     nb = nbformat.reads(nbformat.writes(source), as_version=4)  # a deep copy
     name = None
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not _meta(cell).get("solution"):
+            cell.source = re.sub(
+                r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source, flags=re.S
+            )
+    for cell in _answers(nb):
+        _as_student(cell)
     if kind in ("blank", "partial"):
         auto = [c for c in _answers(nb) if not _meta(c).get("grade")]  # not graded by hand
         for cell in _answers(nb) if kind == "blank" else auto[-1:]:
@@ -124,7 +147,7 @@ def submission(source, kind, n):
 
 def make_class(course, assignment, count):
     """Writes `count` submissions of `assignment` into the course copy `course`: {student: kind}."""
-    checks = grading.load_checks(course, assignment)
+    checks = judging.load_checks(course, assignment)
     source = nbformat.read(
         course / "source" / assignment / f"{checks.NOTEBOOK}.ipynb", as_version=4
     )
@@ -144,7 +167,7 @@ def make_class(course, assignment, count):
 def course_copy(base):
     """A copy of the course directory (nothing generated) under `base`, readable by a sandbox's user."""
     course = Path(base) / "assignments"
-    shutil.copytree(grading.COURSE_DIR, course, ignore=shutil.ignore_patterns(*GENERATED))
+    shutil.copytree(batch.COURSE_DIR, course, ignore=shutil.ignore_patterns(*GENERATED))
     for folder in (Path(base), course):
         folder.chmod(0o755)
     return course
@@ -197,7 +220,7 @@ def time_nbgrader(base, assignment, count, cell_timeout):
 
     by_kind = {}
     with Gradebook(
-        f"sqlite:///{course / 'gradebook.db'}", course_id=grading.COURSE_ID
+        f"sqlite:///{course / 'gradebook.db'}", course_id=reports.COURSE_ID
     ) as gradebook:
         for student, kind in kinds.items():
             try:
@@ -212,12 +235,12 @@ def time_grader(base, assignment, count, workers=None, scheduler=None):
     course = course_copy(base)
     kinds = make_class(course, assignment, count)
     start = time.perf_counter()
-    results = grading.grade(course, [assignment], workers, scheduler=scheduler, stream=sys.stderr)
+    results = batch.grade(course, [assignment], workers, scheduler=scheduler, stream=sys.stderr)
     seconds = time.perf_counter() - start
     by_kind, each = {}, {}
     for result in results:
-        by_kind.setdefault(kinds[result["student"]], []).append(result["score"])
-        each.setdefault(kinds[result["student"]], []).append(result["seconds"])
+        by_kind.setdefault(kinds[result.student], []).append(result.score)
+        each.setdefault(kinds[result.student], []).append(result.seconds)
     return {"seconds": seconds, "scores": by_kind, "each": each}
 
 
@@ -245,40 +268,34 @@ def dask_processes(base, workers=2):
 
 
 def time_isolation(base, repeats):
-    """Seconds of one sandboxed step (start Python, import NumPy and Keras), isolated and not:
-    (median isolated, median rlimits alone)."""
-    argv = [sys.executable, "-I", "-c", "import numpy, keras"]
+    """Seconds of one step (start Python, import NumPy and Keras) in a sandbox and as a plain
+    subprocess: (median sandboxed, median plain)."""
+    code = "import numpy, keras"
     env = {"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    argv, mounts, _ = steps.interpreter(numpy_only=False)
+    limits = steps.Step("timing", "", cells=[]).limits
     times = {True: [], False: []}
     for _ in range(repeats):
-        for isolated in (True, False):
-            folder = Path(tempfile.mkdtemp(dir=base))
-            folder.chmod(0o755)
-            available = sandbox.namespaces_available
-            if not isolated:
-                sandbox.namespaces_available = lambda: False
-            try:
-                start = time.perf_counter()
-                result = sandbox.run(
-                    argv, folder, grading.DEFAULT_LIMITS, env=env, require_isolation=isolated
-                )
-                times[isolated].append(time.perf_counter() - start)
-            finally:
-                sandbox.namespaces_available = available
-            if result.status != "ok":
-                raise RuntimeError(f"the timing step failed ({result.status}): {result.stderr}")
+        start = time.perf_counter()
+        result = sandbox.run([*argv, "-c", code], limits, env=env, mounts=mounts)
+        times[True].append(time.perf_counter() - start)
+        if result.status != "ok":
+            raise RuntimeError(f"the timing step failed ({result.status}): {result.stderr}")
+        start = time.perf_counter()
+        subprocess.run([*argv, "-c", code], env={**os.environ, **env}, check=True, cwd=base)
+        times[False].append(time.perf_counter() - start)
     return statistics.median(times[True]), statistics.median(times[False])
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assignment", default="a3_denoising", choices=grading.assignments())
+    parser.add_argument("--assignment", default="a3_denoising", choices=batch.assignments())
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument(
         "--cell-timeout",
         type=int,
-        default=int(grading.DEFAULT_LIMITS.wall_s),
+        default=int(steps.Step("default", "", cells=[]).wall_s),
         help="`nbgrader`: seconds per cell (default: the grader's wall-clock limit of a step, so that "
         "an endless loop costs both the same)",
     )
@@ -289,8 +306,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.submissions < len(KINDS):
         parser.error(f"--submissions must be at least {len(KINDS)}. Received: {args.submissions}")
-    if not sandbox.namespaces_available():
-        parser.error("the class grader needs Linux user, network and mount namespaces (unshare)")
+    if sandbox.unavailable():
+        parser.error(f"the class grader cannot make sandboxes here: {sandbox.unavailable()}")
     runs = {}
     for mode in [m for m in args.modes if m != "isolation"]:
         base = Path(tempfile.mkdtemp(prefix=f"aekeras-{mode}-"))
@@ -368,18 +385,18 @@ def main(argv=None):
             isolated, bare = time_isolation(base, args.repeats)
         finally:
             shutil.rmtree(base, ignore_errors=True)
-        steps = len(grading.load_checks(grading.COURSE_DIR, args.assignment).STEPS)
+        count = len(judging.load_checks(batch.COURSE_DIR, args.assignment).STEPS)
         per_submission = runs["grader-1"]["seconds"] / args.submissions if "grader-1" in runs else 0
         share = (
-            f", {steps * (isolated - bare) / per_submission:.1%} of grader-1's time per submission"
+            f", {count * (isolated - bare) / per_submission:.1%} of grader-1's time per submission"
             if per_submission
             else ""
         )
         body += (
             f"\n\nIsolation: a step (start Python, import NumPy and Keras) takes {isolated:.2f} s in the "
-            f"sandbox with namespaces and {bare:.2f} s with the resource limits alone (median of "
-            f"{args.repeats}); {args.assignment} runs {steps} steps per submission: "
-            f"{steps * (isolated - bare):+.2f} s per submission{share}."
+            f"sandbox and {bare:.2f} s as a plain subprocess (median of {args.repeats}); "
+            f"{args.assignment} runs {count} steps per submission: "
+            f"{count * (isolated - bare):+.2f} s per submission{share}."
         )
     write_result(
         args.name,

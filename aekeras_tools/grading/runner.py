@@ -1,11 +1,12 @@
 """Runs a submission's cells inside the sandbox and exports the values the grader judges (untrusted side).
 
-The grader copies this file into the sandbox folder and runs it there with the job it wrote beside it,
-`job.json`: {"cells": [{"id": ..., "source": ...}], "probe": code, "sys_path": [...]}. It executes the
-cells in order in one namespace (a failing cell is recorded and the next one runs, as in a notebook
-run with errors allowed), then the probe, whose `export(name, value)` stores values; the probe finds the grader's inputs
-(`inputs.npz`, if any) in `inputs`. It writes
-`out/cells.json` (each cell's error, or null) and `out/values.npz` (NumPy arrays only).
+The grader mounts this file and `probe.py` read-only at `/grader/`, with the step's job
+`/grader/job.json` ({"cells": [{"id": ..., "source": ...}], "probe": code, "sys_path": [...]}) and
+the grader's inputs `/grader/inputs.npz`, and runs `python -I /grader/runner.py` in the sandbox's
+folder. It executes the cells in order in one namespace (a failing cell is recorded and the next
+one runs, as in a notebook run with errors allowed), then the probe, which finds `export`,
+`attempt` and `inputs` (see probe.py). It writes `out/cells.json` (each cell's error, or null) and
+`out/values.npz` (NumPy arrays only), the two host files the grader mounted there for it.
 
 Nothing here is trusted: student code runs in this process first, and may change anything in it,
 this file's functions included. The grader treats what comes back as claims to check: it loads the
@@ -17,6 +18,8 @@ import os
 import sys
 import traceback
 
+GRADER = os.path.dirname(os.path.abspath(__file__))
+
 
 def _source(cell):
     # IPython magics and shell escapes (`%matplotlib inline`, `!pip ...`) are not Python: dropped.
@@ -25,20 +28,51 @@ def _source(cell):
     )
 
 
+class _Unavailable:
+    """What a NumPy-only task finds under a library's name: any use says the task is NumPy only."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attribute):
+        from probe import unavailable
+
+        raise ModuleNotFoundError(unavailable(self._name), name=self._name)
+
+
+class _Refuse:
+    """The last import finder: a library that is not there is refused with the task's reason."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        from probe import NOT_NUMPY
+        from probe import unavailable
+
+        package = name.split(".")[0]
+        if package in NOT_NUMPY:
+            raise ModuleNotFoundError(unavailable(package), name=name)
+        return None
+
+
+def _numpy_only(namespace):
+    # No library but NumPy exists in this sandbox; these only make the refusal say why.
+    from probe import NOT_NUMPY
+
+    sys.meta_path.append(_Refuse())
+    namespace.update({name: _Unavailable(name) for name in NOT_NUMPY})
+
+
 def main():
-    with open("job.json", encoding="utf-8") as file:
+    with open(os.path.join(GRADER, "job.json"), encoding="utf-8") as file:
         job = json.load(file)
-    sys.path[:0] = job.get("sys_path", [])
-    os.makedirs("out", exist_ok=True)
+    sys.path[:0] = [GRADER, *job.get("sys_path", [])]
     import numpy as np
+    from probe import Exports
 
     namespace = {"__name__": "__main__"}
+    if job.get("numpy_only"):
+        _numpy_only(namespace)
     errors = []
-    values = {}
-
-    def export(name, value):
-        values[name] = np.asarray(value)
-
     for cell in job["cells"]:
         try:
             exec(compile(_source(cell), f"<cell {cell['id']}>", "exec"), namespace)
@@ -47,9 +81,11 @@ def main():
             if isinstance(error, MemoryError):
                 raise
             errors.append({"id": cell["id"], "error": f"{type(error).__name__}: {error}"[:2000]})
-    namespace["export"] = export
-    if os.path.exists("inputs.npz"):  # the grader's inputs of the probe
-        with np.load("inputs.npz", allow_pickle=False) as archive:
+    exports = Exports()
+    namespace.update(exports.names())
+    inputs = os.path.join(GRADER, "inputs.npz")
+    if os.path.exists(inputs):
+        with np.load(inputs, allow_pickle=False) as archive:
             namespace["inputs"] = {key: archive[key] for key in archive.files}
     try:
         exec(compile(job.get("probe", ""), "<probe>", "exec"), namespace)
@@ -60,11 +96,8 @@ def main():
         traceback.print_exc()
     with open(os.path.join("out", "cells.json"), "w", encoding="utf-8") as file:
         json.dump(errors, file)
-    # Objects NumPy cannot store without pickle are dropped; the checks that need them then fail.
-    np.savez(
-        os.path.join("out", "values.npz"),
-        **{k: v for k, v in values.items() if v.dtype != object},
-    )
+    with open(os.path.join("out", "values.npz"), "wb") as file:
+        np.savez(file, **exports.arrays())
 
 
 if __name__ == "__main__":
