@@ -183,6 +183,10 @@ def test_raw_path_keeps_its_arrays_in_the_data_home(raw_data, tmp_path):
     assert x.shape == (10000, 28, 28, 1) and x.dtype == np.float32
     assert x.min() == 0.0 and x.max() == 1.0 and y.dtype == np.int64
     assert files_under(home) == ["arrays/mnist.npz"]
+    # Written through a private temporary file, kept with the permissions of any file made by open().
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (home / "arrays" / "mnist.npz").stat().st_mode & 0o777 == 0o666 & ~umask
     with np.load(home / "arrays" / "mnist.npz") as arrays:
         assert {k: arrays[k].shape for k in arrays.files} == {
             "x_train": (60000, 28, 28, 1),

@@ -152,6 +152,11 @@ def _save_atomically(target, arrays):
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp's file is private (0600): give it the permissions of a file made with open(),
+        # so that prepared data can be shared as any other (e.g. read-only with a grading sandbox).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
