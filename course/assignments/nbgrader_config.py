@@ -26,11 +26,19 @@ c.IgnorePattern.pattern = (
     r"|WARNING:tensorflow:|WARNING:absl:)"
 )
 
-# The hidden tests import the grading helpers of grading/aekeras_grading.py (instructor-only, never released):
-# put that folder on the path of the kernels that nbgrader starts. The author notes of each assignment live in
-# notes/, outside source/, so no release, autograded copy or feedback can contain them, whatever the configuration.
-_GRADING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grading")
-if _GRADING not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [_GRADING, os.environ.get("PYTHONPATH")])
-    )
+# The hidden tests call the judges of grading/checks_<assignment>.py (instructor-only, never released) through
+# aekeras_tools.grading.hidden: put that folder and the repository root (for aekeras_tools) on the path of the
+# kernels that nbgrader starts. The author notes of each assignment live in notes/, outside source/, so no
+# release, autograded copy or feedback can contain them, whatever the configuration.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+try:  # aekeras_tools where this process finds it, else in the repository that holds this folder
+    import aekeras_tools
+
+    _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(aekeras_tools.__file__)))
+except ImportError:
+    _ROOT = os.path.dirname(os.path.dirname(_HERE))
+for _folder in (os.path.join(_HERE, "grading"), _ROOT):
+    if _folder not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [_folder, os.environ.get("PYTHONPATH")])
+        )

@@ -1,57 +1,35 @@
-"""Trusted checks of a1_autoencoders for the class grader (`python3 tasks.py grade`; instructor-only).
+"""The judges of a1_autoencoders (instructor-only): the class grader (`python3 tasks.py grade`) and the
+instructor notebook's hidden tests (plain `nbgrader autograde`) both decide with the functions of `CHECKS`.
 
-The grader (aekeras_tools.grading) runs the student's answer cells in sandboxes and hands the values
-they export to the functions of `CHECKS`, which decide here, outside any student process, with the
-library as the reference. They check what the notebook's hidden tests check (notes/a1_autoencoders.md):
-
-- Tasks 1 and 2 run in NumPy-only sandboxes (`numpy_only`): only the answer cell, with NumPy the only
-  importable package, called on inputs the grader draws afresh for every submission.
+- Tasks 1 and 2 run in NumPy-only steps: only the answer cell, with NumPy the only importable package
+  (in a kernel: every other library refused while the function runs), called on inputs the grader
+  draws afresh for every submission, and compared with the library's results.
 - Task 3 grades a design, not a training run. The step `design` runs the notebook's set-up and the
   student's `build_autoencoder()`, and saves the model's configuration (no weights). The step `train`,
   with no student code at all, rebuilds the model from that configuration in Keras' safe mode,
-  initialises it from the grader's seed and trains it with the grader's budget (`retrain` of
-  aekeras_grading.py: Adam, binary cross-entropy, 10 epochs of batches of 64 over the grader's copy of
-  x_train); it then reconstructs the test images and 1000 others the notebook never had. The checks
-  here refuse a configuration that holds code or arrays (`design_problems`) and compare the errors with
-  PCA's. Training longer, or on test images, in the notebook changes nothing a check sees.
+  initialises it from the grader's seed and trains it with the grader's budget (`retrain`: Adam,
+  binary cross-entropy, 10 epochs of batches of 64 over the grader's copy of x_train); it then
+  reconstructs the test images and 1000 others the notebook never had. The judges refuse a
+  configuration that holds code or arrays (`design_problems`) and compare the errors with PCA's.
+  Training longer, or on test images, in the notebook changes nothing a judge sees.
 """
 
 import functools
-import importlib.util
 import inspect
 import json
 import threading
-from pathlib import Path
 
 import numpy as np
 
+from aekeras_tools.grading.probe import got
+from aekeras_tools.grading.steps import Step
+
 NOTEBOOK = "a1_autoencoders"
+DATASETS = ("mnist",)
 CODE_DIM, N_TRAIN = 8, 5000
 # The grader's training budget of Task 3 (the notebook's set-up cell states the same).
 EPOCHS, BATCH_SIZE, LEARNING_RATE, SEED = 10, 64, 2e-3, 0
 MAX_DESIGN_BYTES = 2**20
-
-
-def _helpers():
-    """The hidden tests' helpers (aekeras_grading.py, beside this file): one definition of a design's rules
-    and of the grader's training, shared by nbgrader's hidden tests and this module."""
-    path = Path(__file__).with_name("aekeras_grading.py")
-    spec = importlib.util.spec_from_file_location("aekeras_grading", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-helpers = _helpers()
-
-# The probe's helper: one failing call is recorded, and the others still run.
-ATTEMPT = """
-def attempt(name, function, *args, **kwargs):
-    try:
-        export(name, np.asarray(function(*args, **kwargs), dtype=np.float64))
-    except Exception as error:
-        export(name + ".error", f"{type(error).__name__}: {error}"[:500])
-"""
 
 _LOCK = threading.Lock()
 
@@ -65,14 +43,6 @@ def mnist():
         x_train = aekeras.datasets.load_mnist("train", n=N_TRAIN)[0]
         x_test = aekeras.datasets.load_mnist("test", n=2000)[0]
     return x_train, x_test
-
-
-def got(values, key, call):
-    """The value exported as `key`, or an AssertionError that quotes the student's error."""
-    error = values.get(key + ".error")
-    if error is not None:
-        raise AssertionError(f"{call} raised {error}")
-    return values[key]
 
 
 # ----------------------------------------------------------------- Task 1
@@ -103,16 +73,13 @@ def task1_inputs(rng):
     return inputs
 
 
-TASK1_PROBE = (
-    ATTEMPT
-    + """
+TASK1_PROBE = """
 attempt("shape", pca_reconstruct, inputs["shape_fit"], inputs["shape_x"], 5)
 attempt("few", pca_reconstruct, inputs["few"], inputs["few"], 9)
 attempt("far", pca_reconstruct, inputs["far"], inputs["far"], 11)
 for i in range(4):
     attempt(f"rec{i}", pca_reconstruct, inputs[f"fit{i}"], inputs[f"x{i}"], int(inputs[f"k{i}"]))
 """
-)
 
 
 def check_task1_shape_exact(values, inputs):
@@ -180,16 +147,13 @@ def task2_inputs(rng):
     }
 
 
-TASK2_PROBE = (
-    ATTEMPT
-    + """
+TASK2_PROBE = """
 i = 0
 while f"sizes{i}" in inputs:
     attempt(f"count{i}", n_parameters, [int(n) for n in inputs[f"sizes{i}"]],
             tied_weights=bool(inputs[f"tied{i}"]))
     i += 1
 """
-)
 
 
 @functools.cache
@@ -213,7 +177,82 @@ def check_task2_n_parameters(values, inputs):
         i += 1
 
 
-# ----------------------------------------------------------------- Task 3
+# ----------------------------------------------------------------- Task 3: designs
+# Classes a design is built from: Keras' own and aekeras' models and layers.
+DESIGN_PACKAGES = ("keras", "aekeras")
+# Keras' serialized forms of values a design needs none of: code (Lambda layers, lambdas) and arrays
+# (weights smuggled into a config, e.g. as the value of a Constant initializer).
+DESIGN_REFUSED = ("Lambda", "__lambda__", "__numpy__", "__tensor__", "__bytes__", "__typespec__")
+MAX_DESIGN_NUMBERS = 64  # a longer list of numbers in a config is data, not a design
+
+
+def design_problems(config):
+    """Why the saved design `config` cannot be rebuilt and trained by the grader: a list of reasons
+    (empty if it can).
+
+    Args:
+        config: a model's configuration, `keras.saving.serialize_keras_object(model)` (a dict, as
+            JSON would hold it). Its `compile_config` is ignored: the grader compiles the model itself.
+    """
+    if not isinstance(config, dict):
+        return [f"the design is not a model configuration (got {type(config).__name__})"]
+    problems = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            name, module = node.get("class_name"), node.get("module")
+            if name in ("Lambda", "__lambda__"):
+                problems.append(
+                    "it has a Lambda layer, code that the grader does not run: build it from Keras' own "
+                    "layers and aekeras' models"
+                )
+            elif name in DESIGN_REFUSED:
+                problems.append(
+                    f"it carries a value of type `{name}`: a design holds no arrays (the grader trains the "
+                    "weights)"
+                )
+            elif isinstance(module, str) and module.split(".")[0] not in DESIGN_PACKAGES:
+                problems.append(
+                    f"it uses `{module}.{name}`, a class of neither Keras nor aekeras: "
+                    "build it from Keras' own layers and aekeras' models"
+                )
+            for key, value in node.items():
+                if key != "compile_config":
+                    walk(value)
+        elif isinstance(node, list):
+            if sum(isinstance(v, (int, float)) for v in node) > MAX_DESIGN_NUMBERS:
+                problems.append(
+                    f"it carries a list of {len(node)} numbers: a design holds no arrays (the grader "
+                    "trains the weights)"
+                )
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return sorted(set(problems))
+
+
+def retrain(config, x_train, epochs, batch_size, learning_rate, seed=0):
+    """The model of the design `config`, rebuilt and trained with a fixed budget; returns it.
+
+    The model is rebuilt in Keras' safe mode (no Lambda layers, no classes but Keras' and those
+    registered by aekeras), initialised afresh from `seed` (nothing the student trained survives),
+    compiled with Adam(`learning_rate`) and binary cross-entropy, and trained for `epochs` passes over
+    `x_train` in batches of `batch_size`. Self-contained (its imports are inside): the class grader
+    runs this function's source in a sandbox.
+    """
+    import keras
+
+    import aekeras  # noqa: F401 (registers aekeras' models for deserialization)
+
+    config = {key: value for key, value in config.items() if key != "compile_config"}
+    keras.utils.set_random_seed(seed)
+    model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    model.fit(x_train, epochs=epochs, batch_size=batch_size, verbose=0)
+    return model
+
+
 def train_inputs(rng):
     x_train, x_test = mnist()
     return {"x_train": x_train, "x_test": x_test[:1000], "x_other": x_test[1000:]}
@@ -229,9 +268,8 @@ if len(text) <= {MAX_DESIGN_BYTES}:
     with open("out/design.json", "w", encoding="utf-8") as file:
         file.write(text)
 """
-# No student code runs in this step: the harness's own `retrain`, on the configuration the design step saved.
 TRAIN_PROBE = (
-    inspect.getsource(helpers.retrain)
+    inspect.getsource(retrain)
     + f"""
 import json
 
@@ -269,7 +307,7 @@ def _design(values):
         config = json.loads(text)
     except ValueError:
         config = None
-    problems = helpers.design_problems(config)
+    problems = design_problems(config)
     if problems:
         raise AssertionError(
             "The grader cannot rebuild your design from its configuration: " + "; ".join(problems)
@@ -328,40 +366,42 @@ def check_task3_beats_pca(values, inputs):
 
 
 STEPS = [
-    {
-        "name": "task1",
-        "numpy_only": True,
-        "cells": ["task1_pca_reconstruct"],
-        "inputs": task1_inputs,
-        "probe": TASK1_PROBE,
-        "wall_s": 60,
-        "memory_bytes": 2 * 2**30,
-    },
-    {
-        "name": "task2",
-        "numpy_only": True,
-        "cells": ["task2_n_parameters_solution"],
-        "inputs": task2_inputs,
-        "probe": TASK2_PROBE,
-        "wall_s": 30,
-        "memory_bytes": 2 * 2**30,
-    },
-    {
-        "name": "design",
-        "cells": ["task3_autoencoder"],
-        "given": ["launch", "setup"],
-        "probe": DESIGN_PROBE,
-        "keep": ["design.json"],
-        "wall_s": 120,
-    },
-    {
-        "name": "train",
-        "cells": [],
-        "carry": ["design.json"],
-        "inputs": train_inputs,
-        "probe": TRAIN_PROBE,
-        "wall_s": 300,
-    },
+    Step(
+        "task1",
+        TASK1_PROBE,
+        cells=["task1_pca_reconstruct"],
+        numpy_only=True,
+        inputs=task1_inputs,
+        wall_s=60,
+        memory_bytes=2 * 2**30,
+    ),
+    Step(
+        "task2",
+        TASK2_PROBE,
+        cells=["task2_n_parameters_solution"],
+        numpy_only=True,
+        inputs=task2_inputs,
+        wall_s=30,
+        memory_bytes=2 * 2**30,
+    ),
+    Step(
+        "design",
+        DESIGN_PROBE,
+        cells=["task3_autoencoder"],
+        given=["launch", "setup"],
+        keep=["design.json"],
+        data=["mnist"],
+        wall_s=120,
+    ),
+    # No student code: the grader's own `retrain`, on the configuration the design step saved.
+    Step(
+        "train",
+        TRAIN_PROBE,
+        cells=[],
+        carry=["design.json"],
+        inputs=train_inputs,
+        wall_s=300,
+    ),
 ]
 check_task1_shape_exact.steps = check_task1_matches_library.steps = ["task1"]
 check_task2_n_parameters.steps = ["task2"]

@@ -1,53 +1,38 @@
-"""Trusted checks of a2_sparse for the class grader (`python3 tasks.py grade`; instructor-only).
+"""The judges of a2_sparse (instructor-only): the class grader (`python3 tasks.py grade`) and the instructor
+notebook's hidden tests (plain `nbgrader autograde`) both decide with the functions of `CHECKS`.
 
-The grader (aekeras_tools.grading) runs the student's answer cells in sandboxes and hands the values
-they export to the functions of `CHECKS`, which decide here, outside any student process, with the
-library as the reference. They check what the notebook's hidden tests check (notes/a2_sparse.md):
-
-- Tasks 1 to 3 run in NumPy-only sandboxes (`numpy_only`): only the answer cell, with NumPy the only
-  importable package (no aekeras, Keras, SciPy, SymPy, JAX, ...), called on inputs the grader draws
-  afresh for every submission. The reference values are the library's: `aekeras.L1Sparsity`,
-  `aekeras.KLSparsity`, and for Task 3 the automatic derivative of `KLSparsity` through the sigmoid.
-  Task 3 is also called on a batch of 8192 x 128 in a step of its own with a short wall-clock limit:
-  the derived formula takes milliseconds there, a numerical derivative (one forward pass per entry)
-  does not finish. Task 3's derivation is graded by hand (`task3_derivation`).
+- Tasks 1 to 3 run in NumPy-only steps: only the answer cell, with NumPy the only importable package
+  (no aekeras, Keras, SciPy, SymPy, JAX, ...; in a kernel: every other library refused while the
+  function runs), called on inputs the grader draws afresh for every submission. The reference values
+  are the library's: `aekeras.L1Sparsity`, `aekeras.KLSparsity`, and for Task 3 the automatic
+  derivative of `KLSparsity` through the sigmoid. Task 3 is also called on a batch of 8192 x 128 in a
+  step of its own with a short wall-clock limit: the derived formula takes milliseconds there, a
+  numerical derivative (one forward pass per entry) does not finish. Task 3's derivation is graded by
+  hand (`task3_derivation`).
 - Task 4 runs the notebook (the instructor's given cells and the student's answers), which saves
-  `sparse_ae`; a second sandbox with no student code loads it (`safe_mode`), reads its architecture
-  and penalty, encodes and reconstructs x_test and 1000 test images drawn outside x_test per
-  submission, and trains the submitted configuration (its β) and the dense baseline itself, with the
-  dense model's recipe on x_train: both the student's model and the grader's retrained one must pass,
-  so training on other images or past the budget cannot raise a score.
+  `sparse_ae`; a second step with no student code loads it (`safe_mode`), reads its architecture and
+  penalty, encodes and reconstructs x_test and 1000 test images drawn outside x_test per submission,
+  and trains the submitted configuration (its β) itself, with the dense model's recipe on x_train.
+  The judges compare both, the student's model and the grader's retrained one, with the dense model
+  that the grader trains once (`dense_baseline`), so training on other images or past the budget
+  cannot raise a score.
 """
 
 import functools
+import inspect
 import threading
 
 import numpy as np
 
+from aekeras_tools.grading.probe import got
+from aekeras_tools.grading.steps import Step
+
 NOTEBOOK = "a2_sparse"
+DATASETS = ("mnist",)
 N_TRAIN, N_TEST, CODE_DIM, EPOCHS, TARGET = 3000, 1000, 100, 10, 0.05
 LARGE = (8192, 128)  # Task 3's large batch: the formula is instant, m·s forward passes are not
 
-# The probe's helper: one failing call is recorded, and the others still run.
-ATTEMPT = """
-def attempt(name, function, *args, **kwargs):
-    try:
-        export(name, np.asarray(function(*args, **kwargs), dtype=np.float64))
-    except Exception as error:
-        export(name + ".error", f"{type(error).__name__}: {error}"[:500])
-"""
-
 _LOCK = threading.Lock()
-
-
-def got(values, key, call):
-    """The value exported as `key`, or an AssertionError that quotes the student's error."""
-    error = values.get(key + ".error")
-    if error is not None:
-        raise AssertionError(f"{call} raised {error}")
-    if key not in values:
-        raise AssertionError(f"{call} returned nothing the grader could read")
-    return values[key]
 
 
 def _close(a, b, rtol):
@@ -75,9 +60,7 @@ def task1_inputs(rng):
     }
 
 
-TASK1_PROBE = (
-    ATTEMPT
-    + """
+TASK1_PROBE = """
 attempt("one", l1_sparsity, inputs["one"], float(inputs["one_strength"]))
 attempt("once", l1_sparsity, inputs["h"], float(inputs["strength"]))
 attempt("twice", l1_sparsity, inputs["twice"], float(inputs["strength"]))
@@ -85,7 +68,6 @@ attempt("triple", l1_sparsity, inputs["h"], 3 * float(inputs["strength"]))
 for i in range(4):
     attempt(f"l1_{i}", l1_sparsity, inputs[f"h{i}"], float(inputs[f"s{i}"]))
 """
-)
 
 
 def check_task1_l1_properties(values, inputs):
@@ -149,9 +131,7 @@ def task2_inputs(rng):
     }
 
 
-TASK2_PROBE = (
-    ATTEMPT
-    + """
+TASK2_PROBE = """
 rho = float(inputs["at_target"])
 attempt("at_target", kl_sparsity, np.full(tuple(int(n) for n in inputs["shape"]), rho), rho, 2.0)
 attempt("once", kl_sparsity, inputs["h"], 0.05, float(inputs["strength"]))
@@ -160,7 +140,6 @@ attempt("pair", kl_sparsity, inputs["pair"], float(inputs["pair_target"]), 1.0)
 for i in range(4):
     attempt(f"kl_{i}", kl_sparsity, inputs[f"h{i}"], float(inputs[f"t{i}"]), float(inputs[f"b{i}"]))
 """
-)
 
 
 def _kl(rho, rho_hat):
@@ -225,9 +204,7 @@ def task3_inputs(rng):
     }
 
 
-TASK3_PROBE = (
-    ATTEMPT
-    + """
+TASK3_PROBE = """
 for i in range(3):
     attempt(f"grad{i}", kl_gradient, inputs[f"z{i}"], inputs[f"t{i}"] if inputs[f"t{i}"].ndim else
             float(inputs[f"t{i}"]), float(inputs[f"b{i}"]))
@@ -235,7 +212,6 @@ rho = inputs["at_target"]
 attempt("at_target", kl_gradient, np.tile(np.log(rho / (1 - rho)), (6, 1)), rho, 1.0)
 attempt("busy", kl_gradient, inputs["busy"], 0.1, 1.0)
 """
-)
 
 
 def task3_large_inputs(rng):
@@ -243,12 +219,9 @@ def task3_large_inputs(rng):
     return {"z": rng.normal(-2.0, 2.0, size=(m, s)), "t": rng.uniform(0.02, 0.3, size=s)}
 
 
-TASK3_LARGE_PROBE = (
-    ATTEMPT
-    + """
+TASK3_LARGE_PROBE = """
 attempt("grad", kl_gradient, inputs["z"], inputs["t"], 0.5)
 """
-)
 
 
 def library_gradient(z, target, strength):
@@ -375,7 +348,45 @@ SAVE_PROBE = """
 if sparse_ae is not None:
     sparse_ae.save("out/sparse_ae.keras")
 """
-EVALUATE_PROBE = f"""
+
+
+def trained(x_train, sparsity, code_dim=CODE_DIM, epochs=EPOCHS):
+    """The dense model of the notebook's given cell (784-100, sigmoid code), with `sparsity`, trained
+    with its recipe from a fixed seed. Self-contained: its source also runs in the evaluate step."""
+    import keras
+
+    import aekeras
+
+    keras.utils.set_random_seed(0)
+    model = aekeras.models.DenseAutoencoder(
+        (28, 28, 1),
+        hidden_units=(),
+        code_dim=code_dim,
+        code_activation="sigmoid",
+        sparsity=sparsity,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
+    model.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
+    return model
+
+
+@functools.cache
+def dense_baseline():
+    """The dense model without a penalty, trained once by the grader with the recipe."""
+    with _LOCK:
+        return trained(mnist()[0], None)
+
+
+def dense_reconstructions(images):
+    model = dense_baseline()
+    with _LOCK:
+        return np.asarray(model.reconstruct(images))
+
+
+EVALUATE_PROBE = (
+    f"CODE_DIM, EPOCHS = {CODE_DIM}, {EPOCHS}\n"
+    + inspect.getsource(trained)
+    + """
 import math
 
 import keras
@@ -394,35 +405,20 @@ penalties = [
     (layer.regularizer, layer.get_level()) for layer in getattr(model, "sparsity_layers", ())
 ]
 kl = [(p.target, level) for p, level in penalties if isinstance(p, aekeras.KLSparsity)]
-export("penalties", ", ".join(f"{{type(p).__name__}}(strength={{level:.4g}})" for p, level in penalties))
+export("penalties", ", ".join(f"{type(p).__name__}(strength={level:.4g})" for p, level in penalties))
 target, strength = kl[0] if kl else (-1.0, -1.0)
 export("kl_target", target)
 export("kl_strength", strength)
 for key in ("x_test", "x_other"):
-    export(f"codes_{{key}}", np.mean(model.encode(inputs[key])))
-    export(f"rec_{{key}}", model.reconstruct(inputs[key]).astype("float32"))
-
-
-def trained(sparsity):
-    # The dense model's recipe (the notebook's given cell), from a fixed seed.
-    keras.utils.set_random_seed(0)
-    ae = aekeras.models.DenseAutoencoder(
-        (28, 28, 1), hidden_units=(), code_dim={CODE_DIM}, code_activation="sigmoid", sparsity=sparsity
-    )
-    ae.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
-    ae.fit(inputs["x_train"], epochs={EPOCHS}, batch_size=64, verbose=0)
-    return ae
-
-
-dense = trained(None)
-for key in ("x_test", "x_other"):
-    export(f"dense_{{key}}", dense.reconstruct(inputs[key]).astype("float32"))
+    export(f"codes_{key}", np.mean(model.encode(inputs[key])))
+    export(f"rec_{key}", model.reconstruct(inputs[key]).astype("float32"))
 if kl and math.isfinite(strength) and 0 < strength <= 100:
-    again = trained(aekeras.KLSparsity(target=target, strength=strength))
+    again = trained(inputs["x_train"], aekeras.KLSparsity(target=target, strength=strength))
     for key in ("x_test", "x_other"):
-        export(f"again_codes_{{key}}", np.mean(again.encode(inputs[key])))
-        export(f"again_rec_{{key}}", again.reconstruct(inputs[key]).astype("float32"))
+        export(f"again_codes_{key}", np.mean(again.encode(inputs[key])))
+        export(f"again_rec_{key}", again.reconstruct(inputs[key]).astype("float32"))
 """
+)
 IMAGES = (("x_test", "the test images x_test"), ("x_other", "1000 other test images"))
 
 
@@ -484,9 +480,7 @@ def check_task4_reconstruction(values, inputs):
     strength = _architecture(values)
     for key, what in IMAGES:
         images = inputs[f"evaluate.{key}"]
-        dense = aekeras.metrics.reconstruction_error(
-            images, values[f"evaluate.dense_{key}"].reshape(images.shape)
-        )
+        dense = aekeras.metrics.reconstruction_error(images, dense_reconstructions(images))
         error = aekeras.metrics.reconstruction_error(
             images, values[f"evaluate.rec_{key}"].reshape(images.shape)
         )
@@ -498,9 +492,7 @@ def check_task4_reconstruction(values, inputs):
     _retrained(values, strength)
     for key, what in IMAGES:
         images = inputs[f"evaluate.{key}"]
-        dense = aekeras.metrics.reconstruction_error(
-            images, values[f"evaluate.dense_{key}"].reshape(images.shape)
-        )
+        dense = aekeras.metrics.reconstruction_error(images, dense_reconstructions(images))
         error = aekeras.metrics.reconstruction_error(
             images, values[f"evaluate.again_rec_{key}"].reshape(images.shape)
         )
@@ -514,57 +506,52 @@ def check_task4_reconstruction(values, inputs):
 
 
 STEPS = [
-    {
-        "name": "task1",
-        "numpy_only": True,
-        "cells": ["task1_l1_sparsity"],
-        "inputs": task1_inputs,
-        "probe": TASK1_PROBE,
-        "wall_s": 30,
-        "memory_bytes": 2 * 2**30,
-    },
-    {
-        "name": "task2",
-        "numpy_only": True,
-        "cells": ["task2_kl_sparsity"],
-        "inputs": task2_inputs,
-        "probe": TASK2_PROBE,
-        "wall_s": 30,
-        "memory_bytes": 2 * 2**30,
-    },
-    {
-        "name": "task3",
-        "numpy_only": True,
-        "cells": ["task3_kl_gradient_solution"],
-        "inputs": task3_inputs,
-        "probe": TASK3_PROBE,
-        "wall_s": 30,
-        "memory_bytes": 2 * 2**30,
-    },
-    {
-        "name": "task3_large",
-        "numpy_only": True,
-        "cells": ["task3_kl_gradient_solution"],
-        "inputs": task3_large_inputs,
-        "probe": TASK3_LARGE_PROBE,
-        "wall_s": 20,
-        "memory_bytes": 4 * 2**30,
-    },
-    {
-        "name": "notebook",
-        "cells": None,
-        "probe": SAVE_PROBE,
-        "keep": ["sparse_ae.keras"],
-        "wall_s": 300,
-    },
-    {
-        "name": "evaluate",
-        "cells": [],
-        "carry": ["sparse_ae.keras"],
-        "inputs": evaluate_inputs,
-        "probe": EVALUATE_PROBE,
-        "wall_s": 300,
-    },
+    Step(
+        "task1",
+        TASK1_PROBE,
+        cells=["task1_l1_sparsity"],
+        numpy_only=True,
+        inputs=task1_inputs,
+        wall_s=30,
+        memory_bytes=2 * 2**30,
+    ),
+    Step(
+        "task2",
+        TASK2_PROBE,
+        cells=["task2_kl_sparsity"],
+        numpy_only=True,
+        inputs=task2_inputs,
+        wall_s=30,
+        memory_bytes=2 * 2**30,
+    ),
+    Step(
+        "task3",
+        TASK3_PROBE,
+        cells=["task3_kl_gradient_solution"],
+        numpy_only=True,
+        inputs=task3_inputs,
+        wall_s=30,
+        memory_bytes=2 * 2**30,
+    ),
+    Step(
+        "task3_large",
+        TASK3_LARGE_PROBE,
+        cells=["task3_kl_gradient_solution"],
+        numpy_only=True,
+        inputs=task3_large_inputs,
+        wall_s=20,
+        memory_bytes=4 * 2**30,
+    ),
+    Step("notebook", SAVE_PROBE, cells=None, keep=["sparse_ae.keras"], data=["mnist"], wall_s=300),
+    # No student code: the saved model loaded safely, and its configuration trained by the grader.
+    Step(
+        "evaluate",
+        EVALUATE_PROBE,
+        cells=[],
+        carry=["sparse_ae.keras"],
+        inputs=evaluate_inputs,
+        wall_s=300,
+    ),
 ]
 check_task1_l1_properties.steps = check_task1_l1_matches_library.steps = ["task1"]
 check_task2_kl_properties.steps = check_task2_kl_matches_library.steps = ["task2"]

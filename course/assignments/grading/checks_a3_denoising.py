@@ -1,17 +1,14 @@
-"""Trusted checks of a3_denoising for the class grader (`python3 tasks.py grade`; instructor-only).
+"""The judges of a3_denoising (instructor-only): the class grader (`python3 tasks.py grade`) and the
+instructor notebook's hidden tests (plain `nbgrader autograde`) both decide with the functions of `CHECKS`.
 
-The grader (aekeras_tools.grading) runs the student's answer cells in sandboxes and hands the values
-they export to the functions of `CHECKS`, which decide here, outside any student process, with the
-library as the reference. They check what the notebook's hidden tests check (notes/a3_denoising.md):
-
-- Tasks 1, 2 and 4 run in NumPy-only sandboxes (`numpy_only`): only the answer cell, with NumPy the
-  only importable package, called on inputs the grader draws afresh for every submission. Task 4's
-  inputs are anomaly scores that the grader computes itself, with its own plain autoencoder, on
-  MNIST digits (normal) and Fashion-MNIST images (anomalous) outside the notebook's data; the judge
-  measures the false-positive rate and the recall of the student's threshold on scores that never
-  entered the sandbox.
+- Tasks 1, 2 and 4 run in NumPy-only steps: only the answer cell, with NumPy the only importable
+  package (in a kernel: every other library refused while the function runs), called on inputs the
+  grader draws afresh for every submission. Task 4's inputs are anomaly scores that the grader
+  computes itself, with its own plain autoencoder, on MNIST digits (normal) and Fashion-MNIST images
+  (anomalous) outside the notebook's data; the judge measures the false-positive rate and the recall
+  of the student's threshold on scores that never entered the step.
 - Task 3 runs the notebook (the instructor's given cells and the student's answers), which saves
-  `dae`; a second sandbox with no student code loads it (`safe_mode`) and reconstructs test images
+  `dae`; a second step with no student code loads it (`safe_mode`) and reconstructs test images
   outside the notebook's x_test, corrupted here with noise drawn afresh. The judge compares the PSNR
   gain with the noisy input and with the grader's own plain autoencoder. What the student trained on
   cannot raise the score: the model is measured on images and noise the student's process never had.
@@ -22,22 +19,13 @@ import threading
 
 import numpy as np
 
+from aekeras_tools.grading.probe import got
+from aekeras_tools.grading.steps import Step
+
 NOTEBOOK = "a3_denoising"
+DATASETS = ("mnist", "fashion_mnist")
 N_TRAIN, N_TEST, CODE_DIM, NOISE_RATE, EPOCHS = 5000, 1000, 64, 0.2, 8
 MIN_GAIN, MIN_MARGIN = 6.0, 1.5  # dB over the noisy input, and over the grader's plain autoencoder
-
-# The probe's helper: one failing call is recorded, and the others still run. The result keeps its
-# dtype; its type is exported beside it.
-ATTEMPT = """
-def attempt(name, function, *args, **kwargs):
-    try:
-        result = function(*args, **kwargs)
-        export(name + ".type", type(result).__name__)
-        export(name, np.array(result))  # a copy: the probe may write into the result later
-        return result
-    except Exception as error:
-        export(name + ".error", f"{type(error).__name__}: {error}"[:500])
-"""
 
 _LOCK = threading.Lock()
 
@@ -60,14 +48,6 @@ def unseen(rng, n, images=None):
     return images[N_TEST + rng.choice(len(images) - N_TEST, n, replace=False)]
 
 
-def got(values, key, call):
-    """The value exported as `key`, or an AssertionError that quotes the student's error."""
-    error = values.get(key + ".error")
-    if error is not None:
-        raise AssertionError(f"{call} raised {error}")
-    return values[key]
-
-
 def corrupt(images, seed, rate=NOISE_RATE):
     import aekeras
 
@@ -87,9 +67,7 @@ def task1_inputs(rng):
     }
 
 
-TASK1_PROBE = (
-    ATTEMPT
-    + """
+TASK1_PROBE = """
 x, rates, seeds = inputs["half"], inputs["rates"], [int(s) for s in inputs["seeds"]]
 for i, rate in enumerate(rates):
     attempt(f"half{i}", salt_and_pepper, x, float(rate), np.random.default_rng(seeds[i]))
@@ -106,7 +84,6 @@ digits, rng = inputs["digits"], np.random.default_rng(seeds[-1])
 attempt("digits_first", salt_and_pepper, digits, 0.2, rng)
 attempt("digits_second", salt_and_pepper, digits, 0.2, rng)
 """
-)
 
 
 def _fractions(noisy):
@@ -215,15 +192,12 @@ def task2_inputs(rng):
     }
 
 
-TASK2_PROBE = (
-    ATTEMPT
-    + """
+TASK2_PROBE = """
 attempt("one", psnr, inputs["one_x"], inputs["one_hat"])
 attempt("two", psnr, inputs["two_x"], inputs["two_hat"])
 for i in range(3):
     attempt(f"psnr{i}", psnr, inputs[f"x{i}"], inputs[f"hat{i}"])
 """
-)
 
 
 def _scalar(values, key, call):
@@ -396,16 +370,13 @@ def task4_inputs(rng):
     }
 
 
-TASK4_PROBE = (
-    ATTEMPT
-    + """
+TASK4_PROBE = """
 for i, rate in enumerate(inputs["exact_rates"]):
     attempt(f"exact{i}", anomaly_threshold, inputs[f"exact{i}"], float(rate))
 for i, rate in enumerate(inputs["rates"]):
     attempt(f"digits{i}", anomaly_threshold, inputs["validation"], float(rate))
 attempt("synthetic", anomaly_threshold, inputs["synthetic"], float(inputs["synthetic_rate"]))
 """
-)
 
 
 def check_task4_threshold_on_validation(values, inputs):
@@ -462,42 +433,43 @@ def check_task4_held_out(values, inputs):
 
 
 STEPS = [
-    {
-        "name": "task1",
-        "numpy_only": True,
-        "cells": ["task1_salt_and_pepper"],
-        "inputs": task1_inputs,
-        "probe": TASK1_PROBE,
-        "wall_s": 60,
-        "memory_bytes": 2 * 2**30,
-    },
-    {
-        "name": "task2",
-        "numpy_only": True,
-        "cells": ["task2_psnr_solution"],
-        "inputs": task2_inputs,
-        "probe": TASK2_PROBE,
-        "wall_s": 30,
-        "memory_bytes": 2 * 2**30,
-    },
-    {
-        "name": "task4",
-        "numpy_only": True,
-        "cells": ["task4_anomaly_threshold"],
-        "inputs": task4_inputs,
-        "probe": TASK4_PROBE,
-        "wall_s": 30,
-        "memory_bytes": 2 * 2**30,
-    },
-    {"name": "notebook", "cells": None, "probe": SAVE_PROBE, "keep": ["dae.keras"], "wall_s": 300},
-    {
-        "name": "evaluate",
-        "cells": [],
-        "carry": ["dae.keras"],
-        "inputs": evaluate_inputs,
-        "probe": EVALUATE_PROBE,
-        "wall_s": 120,
-    },
+    Step(
+        "task1",
+        TASK1_PROBE,
+        cells=["task1_salt_and_pepper"],
+        numpy_only=True,
+        inputs=task1_inputs,
+        wall_s=60,
+        memory_bytes=2 * 2**30,
+    ),
+    Step(
+        "task2",
+        TASK2_PROBE,
+        cells=["task2_psnr_solution"],
+        numpy_only=True,
+        inputs=task2_inputs,
+        wall_s=30,
+        memory_bytes=2 * 2**30,
+    ),
+    Step(
+        "task4",
+        TASK4_PROBE,
+        cells=["task4_anomaly_threshold"],
+        numpy_only=True,
+        inputs=task4_inputs,
+        wall_s=30,
+        memory_bytes=2 * 2**30,
+    ),
+    Step("notebook", SAVE_PROBE, cells=None, keep=["dae.keras"], data=DATASETS, wall_s=300),
+    # No student code: the saved model loaded safely and measured on the grader's noisy images.
+    Step(
+        "evaluate",
+        EVALUATE_PROBE,
+        cells=[],
+        carry=["dae.keras"],
+        inputs=evaluate_inputs,
+        wall_s=120,
+    ),
 ]
 check_task1_shape_and_values.steps = check_task1_statistics.steps = ["task1"]
 check_task2_psnr.steps = ["task2"]
