@@ -99,6 +99,10 @@ class Course:
         env["JUPYTER_PATH"] = os.pathsep.join(
             filter(None, [str(base / "jupyter"), env.get("JUPYTER_PATH")])
         )
+        # The hidden tests call aekeras_tools.grading.hidden (nbgrader_config.py finds it here).
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")])
+        )
         # nbgrader runs the `alembic` command when it creates the gradebook: it must be on PATH.
         env["PATH"] = os.pathsep.join(
             filter(None, [os.path.dirname(sys.executable), env.get("PATH")])

@@ -5,10 +5,13 @@ from collections import Counter
 import nbformat
 import pytest
 
-from aekeras_tools import grading
 from aekeras_tools import grading_speed
+from aekeras_tools.grading import judging
+from aekeras_tools.grading import submissions as subs
 
-pytestmark = pytest.mark.tensorflow_only  # instructor tooling (see tests/test_grading.py)
+pytestmark = (
+    pytest.mark.tensorflow_only
+)  # instructor tooling, run once (see tests/test_grading_*.py)
 
 A3 = "a3_denoising"
 
@@ -17,24 +20,35 @@ def test_a_synthetic_class_holds_every_kind_and_each_reads_as_what_it_is(tmp_pat
     course = grading_speed.course_copy(tmp_path)
     kinds = grading_speed.make_class(course, A3, 10)
     assert Counter(kinds.values()) == dict.fromkeys(grading_speed.KINDS, 2)
-    notebook = grading.load_checks(course, A3).NOTEBOOK
-    source = nbformat.read(course / "source" / A3 / f"{notebook}.ipynb", as_version=4)
-    solutions, _ = grading.read_submission(
-        grading.Submission("x", A3, None, course / "source" / A3 / f"{notebook}.ipynb"), source
-    )
+    notebook = judging.load_checks(course, A3).NOTEBOOK
+    path = course / "source" / A3 / f"{notebook}.ipynb"
+    source = nbformat.read(path, as_version=4)
+    _, _, solutions, _ = subs.read(subs.Submission("x", A3, path.parent, path), source, path.name)
     answers = grading_speed._answers(source)
     code = [c.metadata.nbgrader.grade_id for c in answers]
     autograded = [c.metadata.nbgrader.grade_id for c in answers if not c.metadata.nbgrader.grade]
-    by_student = {s.student: s for s in grading.discover(course, A3, notebook)}
+    by_student = {s.student: s for s in subs.discover(course, A3, notebook)}
     assert by_student.keys() == kinds.keys()
-    read = {student: grading.read_submission(s, source) for student, s in by_student.items()}
+    read = {
+        student: subs.read(s, source, f"{notebook}.ipynb")[2:] for student, s in by_student.items()
+    }
+
+    def code_lines(text):  # the answer's code, whoever wrote it
+        return [
+            line
+            for line in text.splitlines()
+            if line.strip() and "###" not in line and "(my notes)" not in line
+        ]
 
     for student in ("s000_honest", "s005_honest"):
-        assert read[student] == (solutions, [])
+        honest, problems = read[student]
+        assert problems == [] and honest.keys() == solutions.keys()
+        assert all(code_lines(honest[g]) == code_lines(solutions[g]) for g in code)
+        assert all(honest[g] != solutions[g] for g in code)  # a student's own text
     blank, _ = read["s001_blank"]
     assert {blank[g] for g in code} == {grading_speed.BLANK}
     partial, _ = read["s002_partial"]
-    assert [g for g in code if partial[g] != solutions[g]] == autograded[-1:]
+    assert [g for g in code if partial[g] == grading_speed.BLANK] == autograded[-1:]
     assert "not valid JSON" in read["s003_damaged"][1][0]
     assert read["s008_damaged"][1] == ["the notebook has no cells"]
     loop, _ = read["s004_hostile"]
