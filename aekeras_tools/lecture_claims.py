@@ -138,6 +138,12 @@ def main(argv=None):
     parser.add_argument(
         "--note", action="append", default=[], help="a line to add to the header (repeatable)"
     )
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=None,
+        help="where the table goes (default: benchmarks/results/, the committed records)",
+    )
     args = parser.parse_args(argv)
     folder = COURSE if args.execute else EXECUTED
     default = [folder / lecture.name for lecture in LECTURES]
@@ -171,6 +177,7 @@ def main(argv=None):
         notes=[f"Notebooks: {', '.join(p.name for p in paths)}", *args.note],
         backend=", ".join(backends) or None,
         machine_text=where,
+        folder=args.folder,
     )
     return 0
 

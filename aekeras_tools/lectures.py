@@ -1,20 +1,23 @@
-"""The lectures' pipeline: slide metadata, then the rendered course, then the claims table.
+"""The lectures' pipeline: the rendered course, then the claims table of the run.
 
-Usage: python -m aekeras_tools.lectures [--no-execute] [--output build/course] [course/01_*.ipynb ...]
+Usage: python -m aekeras_tools.lectures [--no-execute] [--record] [--output build/course] [course/01_*.ipynb ...]
 
 `python3 tasks.py lectures` runs it (and `python3 tasks.py site` with
-`--no-execute`), so that nothing depends on remembering a step:
+`--no-execute`). It writes only under the output folder (build/): no tracked
+file changes, so a user who runs the Quick start finds a clean working tree.
 
-1. `aekeras_tools.twins` syncs every notebook with its text twin (an edit of
-   `course/NN_name.md` reaches the notebook), `aekeras_tools.slides` sets each
-   lecture's slide metadata by its rules (the notebooks in course/ change only
-   if a lecture was edited since), and the twins are synced again;
+1. It checks that every lecture agrees with its text twin (`aekeras_tools.twins`):
+   after an edit of `course/NN_name.md`, `python3 tasks.py lint --fix` syncs
+   the pair (and the slide metadata); until then this stops with that advice;
 2. `aekeras_tools.site` executes the lectures (unless `--no-execute`) and
-   renders the pages, slide decks and index into the output folder;
+   renders the pages, slide decks and index into the output folder, with
+   each lecture's slide metadata derived by `aekeras_tools.slides`' rules
+   (in memory: the committed metadata is `lint --fix`'s);
 3. after an execution of every lecture, `aekeras_tools.lecture_claims`
    tabulates their claims from the executed notebooks into
-   `benchmarks/results/lecture_claims_run.md` (`lectures_full_run.md` with
-   `AEKERAS_FULL_RUN=1`). A run of only some lectures leaves the table as is.
+   `<output>/../lecture_claims_run.md` (`lectures_full_run.md` with
+   `AEKERAS_FULL_RUN=1`); with `--record`, into `benchmarks/results/`, the
+   committed records. A run of only some lectures leaves the table as is.
    (`lecture_claims.md` is the audit of every claim over seeds and backends:
    `python3 tasks.py claims`, aekeras_tools.claims_audit.)
 
@@ -27,10 +30,10 @@ from pathlib import Path
 
 from aekeras_tools import lecture_claims
 from aekeras_tools import site
-from aekeras_tools import slides
 from aekeras_tools import twins
 from aekeras_tools.paths import BUILD
 from aekeras_tools.paths import LECTURES
+from aekeras_tools.paths import RESULTS
 
 
 def main(argv=None):
@@ -46,9 +49,21 @@ def main(argv=None):
         action="store_true",
         help="render the notebooks as they are, without running them (no claims table)",
     )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write the claims table to benchmarks/results/ (a committed record), not beside the output",
+    )
     args = parser.parse_args(argv)
     notebooks = [str(p) for p in args.notebooks]
-    if twins.sync() != 0 or slides.main(notebooks) != 0 or twins.sync() != 0:
+    stale = twins.differing(args.notebooks)
+    if stale:
+        print(
+            "These lectures differ from their text twins: "
+            f"{', '.join(str(p) for p in stale)}. Run `python3 tasks.py lint --fix` to sync them "
+            "(and the slide metadata), then this again.",
+            file=sys.stderr,
+        )
         return 1
     render = ["--output", str(args.output), *(["--no-execute"] if args.no_execute else [])]
     code = site.main([*render, *notebooks])
@@ -61,7 +76,8 @@ def main(argv=None):
             f"(python -m aekeras_tools.lecture_claims {' '.join(map(str, executed))} reads these)."
         )
         return code
-    lecture_claims.main([str(p) for p in executed])
+    folder = RESULTS if args.record else args.output.parent
+    lecture_claims.main([*map(str, executed), "--folder", str(folder)])
     return code
 
 

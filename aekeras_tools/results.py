@@ -98,8 +98,8 @@ def command():
     return f"KERAS_BACKEND={keras.backend.backend()} python {shlex.join(words)}"
 
 
-def write_result(name, title, body, notes=(), backend=None, machine_text=None):
-    """Prints a result and writes it to benchmarks/results/<name>.md.
+def write_result(name, title, body, notes=(), backend=None, machine_text=None, folder=None):
+    """Prints a result and writes it to `folder`/<name>.md (default: benchmarks/results/).
 
     The header records the date (UTC), the commit, the backend, the machine and
     the command line, then one line per entry of `notes` (e.g. the devices).
@@ -118,6 +118,7 @@ def write_result(name, title, body, notes=(), backend=None, machine_text=None):
     ]
     text = f"# {title}\n\n" + "\n".join(header) + f"\n\n{body}\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.md").write_text(text)
+    folder = Path(folder) if folder is not None else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.md").write_text(text)
     return text

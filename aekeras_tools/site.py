@@ -42,6 +42,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from aekeras.course import colab_url
 from aekeras.notebook import SETUP_MIMETYPE
+from aekeras_tools import slides
 from aekeras_tools.paths import ASSIGNMENTS
 from aekeras_tools.paths import BUILD
 from aekeras_tools.paths import ROOT
@@ -362,10 +363,13 @@ def main(argv=None):
     lectures, failed = [], []
     for i, path in enumerate(args.notebooks, 1):
         if args.no_execute:
-            lectures.append(Lecture(path, nbformat.read(path, as_version=4)))
+            nb = nbformat.read(path, as_version=4)
+            slides.apply(nb)  # the slide types by their rules, here only (lint --fix commits them)
+            lectures.append(Lecture(path, nb))
             continue
         print(f"[{i}/{len(args.notebooks)}] executing {path.name}", flush=True)
         nb, seconds, error = execute(path.resolve())
+        slides.apply(nb)
         print(f"  {'ok' if error is None else 'FAILED'} in {seconds:.0f} s", flush=True)
         if error is not None:
             failed.append(path.name)
