@@ -2,21 +2,25 @@
 
 Usage (Python >= 3.11, standard library only):
 
-    python3 tasks.py lectures   # slide metadata, execute the lectures, HTML to build/course/,
-                                # then the run's claims (benchmarks/results/lecture_claims_run.md)
-    python3 tasks.py site       # slide metadata and HTML of the lectures as they are (no run)
+    python3 tasks.py lectures   # execute the lectures, HTML to build/course/, then the run's
+                                # claims (build/lecture_claims_run.md; --record: benchmarks/results/)
+    python3 tasks.py site       # HTML of the lectures as they are (no run)
     python3 tasks.py claims     # the claims audit: every lecture with seeds 0, 1, 2 on every
                                 # backend (~70 min), then benchmarks/results/lecture_claims.md
     python3 tasks.py claims --backend jax -- --seeds 3 4 --lectures course/02_*.ipynb
                                 # arguments after `--` go to `aekeras_tools.claims_audit run`
     python3 tasks.py test       # the complete test suite (what CI runs), TensorFlow's suite
                                 # beside JAX's and PyTorch's (--jobs 1: one after another)
+    python3 tasks.py test --quick
+                                # a few minutes: everything but the tests marked slow or notebook
+                                # (whole classes graded, nbgrader, the lectures under nbval)
     python3 tasks.py test --backend tensorflow -- -k slides -x
                                 # arguments after `--` go to pytest; paths among them
                                 # (tests/test_site.py, tests/test_x.py::test_y) replace the
                                 # suite's own (tests, aekeras, the lectures)
-    python3 tasks.py lint       # ruff check, ruff format --check, slide metadata --check
-    python3 tasks.py lint --fix # let ruff fix and format, rewrite the slide metadata
+    python3 tasks.py lint       # ruff check, ruff format --check, text twins and slide metadata --check
+    python3 tasks.py lint --fix # let ruff fix and format, sync the text twins, rewrite the slide metadata
+                                # (the only task that rewrites tracked files)
     python3 tasks.py setup      # only create/update the environment
     python3 tasks.py grade [ASSIGNMENT ...] [--workers N] [--student ID] [--force]
                            [--scheduler ADDRESS]
@@ -38,6 +42,11 @@ Options:
         where you installed the accelerator builds of JAX or PyTorch yourself.
     --fix
         `lint`: apply ruff's fixes and formatting instead of only checking.
+    --quick
+        `test`: leave out the tests marked `slow` or `notebook` and the lectures under nbval.
+    --record
+        `lectures`: write the run's claims table to benchmarks/results/ (a committed record)
+        instead of build/.
     --jobs {1,2}
         `test` on several backends: 2 (default) runs the TensorFlow suite beside the others
         (JAX, then PyTorch), each suite's output in build/test-results/<backend>.log, printed
@@ -171,13 +180,14 @@ def install_kernel(venv, python):
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
 
 
-def lectures(python, backend):
-    """Slide metadata, then every lecture executed and rendered under build/course/, then the
-    claims table (aekeras_tools.lectures)."""
+def lectures(python, backend, record=False):
+    """Every lecture executed and rendered under build/course/, then the claims table of the run
+    (aekeras_tools.lectures); no tracked file changes unless `record`."""
     if not LECTURES:
         sys.exit("No lectures found under course/.")
     env = dict(os.environ, KERAS_BACKEND=backend)
-    return run([python, "-m", "aekeras_tools.lectures", "--output", BUILD, *LECTURES], env=env)
+    command = [python, "-m", "aekeras_tools.lectures", "--output", BUILD, *LECTURES]
+    return run([*command, *(["--record"] if record else [])], env=env)
 
 
 def claims(backends, current_env=False, extra=()):
@@ -196,7 +206,7 @@ def claims(backends, current_env=False, extra=()):
 
 
 def site(python):
-    """Slide metadata, then the lectures rendered as they are (not executed) under build/course/."""
+    """The lectures rendered as they are (not executed) under build/course/."""
     return run([python, "-m", "aekeras_tools.lectures", "--no-execute", "--output", BUILD])
 
 
@@ -217,13 +227,23 @@ def grade(python, args):
 
 
 def lint(python, fix=False):
-    """ruff check, ruff format and the lectures' slide metadata (with `fix`: ruff's fixes, formatting
-    and the metadata rewritten)."""
+    """ruff check, ruff format, the text twins and the lectures' slide metadata (with `fix`: ruff's
+    fixes and formatting, the twins synced and the slide metadata rewritten; the only task that
+    rewrites tracked files)."""
     check = run([python, "-m", "ruff", "check", *(["--fix"] if fix else []), "."])
     form = run([python, "-m", "ruff", "format", *([] if fix else ["--check"]), "."])
-    # The lectures' slide metadata follows rules (tests/test_slides.py); editing a cell can change it.
-    slide = run([python, "-m", "aekeras_tools.slides", *([] if fix else ["--check"]), *LECTURES])
-    return max(check, form, slide)
+    # The lectures' slide metadata follows rules (tests/test_slides.py); editing a cell can change it,
+    # and an edit of a text twin must reach its notebook: sync, set the metadata, sync it back.
+    if fix:
+        pairs = max(
+            run([python, "-m", "aekeras_tools.twins"]),
+            run([python, "-m", "aekeras_tools.slides", *LECTURES]),
+            run([python, "-m", "aekeras_tools.twins"]),
+        )
+        return max(check, form, pairs)
+    pairs = run([python, "-m", "aekeras_tools.twins", "--check"])
+    slide = run([python, "-m", "aekeras_tools.slides", "--check", *LECTURES])
+    return max(check, form, pairs, slide)
 
 
 def report_tensorflow_absent(python):
@@ -247,15 +267,19 @@ def pytest_targets(extra):
     return [a for a in extra if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
 
 
-def test_command(python, backend, extra=()):
+def test_command(python, backend, extra=(), quick=False):
     """The pytest command for one backend: library tests, docstring examples and the lectures under
-    nbval, then `extra` (pytest's own arguments; paths among them replace the suite's)."""
+    nbval, then `extra` (pytest's own arguments; paths among them replace the suite's). `quick`: no
+    tests marked slow or notebook, no lectures."""
     extra = [str(a) for a in extra]
-    targets = [] if pytest_targets(extra) else ["tests", "aekeras", *LECTURES]
+    suite = ["tests", "aekeras"] if quick else ["tests", "aekeras", *LECTURES]
+    targets = [] if pytest_targets(extra) else suite
     cmd = [python, "-m", "pytest", *targets, "--doctest-modules"]
-    if backend != "tensorflow":
-        # Notebook-kernel checks of the nbgrader assignments and benchmarks run once, on TensorFlow.
-        cmd += ["-m", "not tensorflow_only"]
+    # Notebook-kernel checks of the nbgrader assignments and benchmarks run once, on TensorFlow.
+    marks = [] if backend == "tensorflow" else ["not tensorflow_only"]
+    marks += ["not slow", "not notebook"] if quick else []
+    if marks:
+        cmd += ["-m", " and ".join(marks)]
     # Per-test times (lecture cells included) for `python -m aekeras_tools.lecture_times --junit`.
     return [
         *cmd,
@@ -266,7 +290,7 @@ def test_command(python, backend, extra=()):
     ]
 
 
-def suite(backend, python, without_tensorflow, extra=(), log=None):
+def suite(backend, python, without_tensorflow, extra=(), log=None, quick=False):
     """Runs one backend's suite: (backend, exit code, seconds). `without_tensorflow`: first prove
     that `python` cannot import TensorFlow. With `log` (a path), pytest's output goes there instead
     of to the terminal."""
@@ -274,14 +298,14 @@ def suite(backend, python, without_tensorflow, extra=(), log=None):
     if without_tensorflow and not report_tensorflow_absent(python):
         return backend, 1, time.perf_counter() - start
     env = dict(os.environ, KERAS_BACKEND=backend)
-    code = run(test_command(python, backend, extra), env=env, log=log)
+    code = run(test_command(python, backend, extra, quick), env=env, log=log)
     if log is not None:
         print(f"\n=== KERAS_BACKEND={backend}, output of {log} ===", flush=True)
         print(Path(log).read_text(errors="replace") if Path(log).exists() else "", flush=True)
     return backend, code, time.perf_counter() - start
 
 
-def test(backends, current_env=False, extra=(), jobs=2):
+def test(backends, current_env=False, extra=(), jobs=2, quick=False):
     """Runs the test suite on each backend: the library tests, the docstring examples and the
     lectures under nbval (their assertion cells and the cells marked NBVAL_CHECK_OUTPUT); on
     TensorFlow also the nbgrader checks and the class grader's. JAX and PyTorch run without
@@ -306,13 +330,13 @@ def test(backends, current_env=False, extra=(), jobs=2):
                 f"\n=== KERAS_BACKEND={backend} ({'current' if current_env else name} environment) ===",
                 flush=True,
             )
-            results.append(suite(backend, python, absent, extra))
+            results.append(suite(backend, python, absent, extra, quick=quick))
     else:
         RESULTS.mkdir(parents=True, exist_ok=True)
 
         def run_stream(stream):
             return [
-                suite(backend, python, absent, extra, log=RESULTS / f"{backend}.log")
+                suite(backend, python, absent, extra, log=RESULTS / f"{backend}.log", quick=quick)
                 for backend, python, _, absent in stream
             ]
 
@@ -360,6 +384,8 @@ def main(argv=None):
     parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
     parser.add_argument("--current-env", action="store_true")
     parser.add_argument("--fix", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--record", action="store_true")
     parser.add_argument("--jobs", type=int, choices=[1, 2], default=None)
     parser.add_argument("--workers", type=int)
     parser.add_argument("--student", action="append")
@@ -387,13 +413,23 @@ def main(argv=None):
         )
     if args.fix and args.task != "lint":
         parser.error(f"--fix belongs to `lint`. Received: {args.task} --fix")
+    if args.quick and args.task != "test":
+        parser.error(f"--quick belongs to `test`. Received: {args.task} --quick")
+    if args.record and args.task != "lectures":
+        parser.error(f"--record belongs to `lectures`. Received: {args.task} --record")
     if args.jobs is not None and args.task != "test":
         parser.error(f"--jobs belongs to `test`. Received: {args.task} --jobs {args.jobs}")
     check_python()
     absolute_data_paths()
     if args.task == "test":
         backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
-        return test(backends, current_env=args.current_env, extra=extra, jobs=args.jobs or 2)
+        return test(
+            backends,
+            current_env=args.current_env,
+            extra=extra,
+            jobs=args.jobs or 2,
+            quick=args.quick,
+        )
     if args.task == "claims":
         backends = BACKENDS if args.backend in (None, "all") else (args.backend,)
         return claims(backends, current_env=args.current_env, extra=extra)
@@ -402,7 +438,7 @@ def main(argv=None):
     backend = args.backend or "tensorflow"
     python = Path(sys.executable) if args.current_env else setup(environment_for(backend))
     if args.task == "lectures":
-        return lectures(python, backend)
+        return lectures(python, backend, record=args.record)
     if args.task == "site":
         return site(python)
     if args.task == "lint":
