@@ -52,6 +52,7 @@ import nbformat
 from nbformat.corpus.words import generate_corpus_id
 
 from aekeras_tools.grading import batch
+from aekeras_tools.grading import cells
 from aekeras_tools.grading import judging
 from aekeras_tools.grading import reports
 from aekeras_tools.grading import sandbox
@@ -70,7 +71,6 @@ DAMAGES = (
     "test deleted",
 )
 HOSTILES = ("endless loop", "checks patched", "output flood", "reads the instructor notebook")
-BLANK = "raise NotImplementedError()"
 GENERATED = ("release", "submitted", "autograded", "feedback", "gradebook.db", "grades_lms.csv")
 
 
@@ -103,12 +103,13 @@ def submission(source, kind, n):
             cell.source = re.sub(
                 r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source, flags=re.S
             )
+    release = {id(cell): cells.released(cell.source) for cell in _answers(nb)}
     for cell in _answers(nb):
         _as_student(cell)
     if kind in ("blank", "partial"):
         auto = [c for c in _answers(nb) if not _meta(c).get("grade")]  # not graded by hand
         for cell in _answers(nb) if kind == "blank" else auto[-1:]:
-            cell.source = BLANK
+            cell.source = release[id(cell)]  # as released: `# YOUR CODE HERE`
     elif kind == "damaged":
         damage = DAMAGES[n % len(DAMAGES)]
         if damage == "invalid JSON":
@@ -131,7 +132,7 @@ def submission(source, kind, n):
         # gets. The attack goes first in the first answer cell.
         hostile = HOSTILES[n % len(HOSTILES)]
         for cell in _answers(nb):
-            cell.source = BLANK
+            cell.source = release[id(cell)]
         first = _answers(nb)[0]
         first.source = {
             "endless loop": "while True:\n    pass\n",

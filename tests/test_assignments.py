@@ -22,7 +22,8 @@ from nbgrader_course import notebook_names
 from nbgrader_course import read
 
 # Notebook execution: run once, on the default TensorFlow backend (tasks.py test).
-pytestmark = pytest.mark.tensorflow_only
+# nbgrader generates and autogrades every assignment (minutes): the slow tier.
+pytestmark = [pytest.mark.tensorflow_only, pytest.mark.notebook, pytest.mark.slow]
 
 NOTES_DIR = COURSE_DIR / "notes"
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")

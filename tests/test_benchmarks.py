@@ -428,23 +428,6 @@ def _claim_descriptions(path):
     return found
 
 
-def test_claims_table_of_a_run_lists_every_claim_the_lectures_make():
-    # benchmarks/results/lecture_claims_run.md, one run of every lecture (python3 tasks.py
-    # lectures): rerun it when a claim is added or changed.
-    name = "lecture_claims_run"
-    text = (ROOT / "benchmarks" / "results" / f"{name}.md").read_text()
-    summary, claims = text.split("Each claim")
-    assert [row[0] for row in _rows(summary)] == [p.stem for p in LECTURES]
-    assert {row[5] for row in _rows(summary)} == {"passed"}
-    for path in LECTURES:
-        descriptions = _claim_descriptions(path)
-        assert descriptions, f"{path.name} asserts nothing through aekeras.notebook.claim"
-        missing = [d for d in descriptions if f"| {d.replace('|', chr(92) + '|')} " not in claims]
-        assert not missing, (
-            f"{name}.md lacks claims of {path.name}: {missing}; rerun python3 tasks.py lectures"
-        )
-
-
 def test_claims_audit_passes_every_claim_the_lectures_make_on_three_backends_and_seeds():
     # benchmarks/results/lecture_claims.md, the audit (python3 tasks.py claims: seeds 0-2 of
     # every lecture on each backend): rerun it when a claim is added or its computation changes.
@@ -467,13 +450,6 @@ def test_claims_audit_passes_every_claim_the_lectures_make_on_three_backends_and
             assert row is not None, f"the audit lacks {description!r} of {path.name}; rerun it"
             assert row[-1] == "yes", (path.name, row)
             assert all(cell != "-" for cell in row[3:6]), (path.name, row)  # every backend
-
-
-def test_full_run_record_covers_the_three_lectures_in_full_settings():
-    text = (ROOT / "benchmarks" / "results" / "lectures_full_run.md").read_text()
-    summary = _rows(text.split("Each claim")[0])
-    assert [row[0] for row in summary] == [p.stem for p in LECTURES]
-    assert {row[2] for row in summary} == {"full"}
 
 
 def _audited_run(backend, seed, values, bound=("<", 0.65)):

@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from aekeras_tools.grading import cells
 from aekeras_tools.grading import judging
 from aekeras_tools.grading import reports
 
@@ -35,8 +36,10 @@ from grading_course import results
 from grading_course import submit
 from grading_course import toy_answers
 from grading_course import toy_course
+from grading_course import toy_source
 
-pytestmark = pytest.mark.tensorflow_only
+# Whole classes graded by the command (minutes): the slow tier.
+pytestmark = [pytest.mark.tensorflow_only, pytest.mark.slow]
 TOKEN = f"machine-secret-{os.getpid()}-{time.time_ns()}"
 
 
@@ -166,6 +169,10 @@ def toy(tmp_path_factory):
     secrets = secret_files(base)
     submit(course, "honest", TOY_HONEST)
     submit(course, "blank", toy_answers())
+    release = toy_source()
+    for cell in release.cells:  # as nbgrader releases it: solution regions replaced by its stub
+        cell.source = cells.released(cell.source)
+    submit(course, "as_released", release)
     submit(course, "renamed", TOY_HONEST, name="toy (1).ipynb")
     submit(course, "duplicate_ids", duplicated())
     submit(course, "deleted_cell", deleted())
@@ -190,7 +197,8 @@ def toy(tmp_path_factory):
 
 def test_every_student_has_a_result_and_a_row(toy):
     course, graded, cases, stdout = toy
-    students = {"honest", "blank", "renamed", "duplicate_ids", "deleted_cell", "instructor_file"}
+    students = {"honest", "blank", "as_released", "renamed", "duplicate_ids", "deleted_cell"}
+    students |= {"instructor_file"}
     students |= {"link_instructor", "link_peer", *DAMAGED, *cases}
     assert set(graded) == students
     assert all(f"{student}  " in stdout for student in students)
@@ -205,6 +213,11 @@ def test_honest_work_gets_full_marks_and_the_blank_release_none(toy):
     assert graded["honest"].status == judging.GRADED
     assert graded["blank"].score == 0
     assert "NotImplementedError" in graded["blank"].checks["test_double"].message
+    # Steps where nothing was written are not run: they could make nothing a judge accepts.
+    released = graded["as_released"]
+    assert released.score == 0 and released.status == judging.GRADED, released
+    assert "not answered (answer_double as released)" in released.checks["test_double"].message
+    assert released.seconds < 1
 
 
 def test_hostile_submissions_earn_nothing_and_say_why(toy):

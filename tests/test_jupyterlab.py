@@ -11,7 +11,8 @@ from aekeras_tools import browser
 from aekeras_tools import jupyterlab
 from aekeras_tools.paths import COURSE
 
-pytestmark = pytest.mark.tensorflow_only  # starts a kernel; one backend is enough
+# Starts JupyterLab and a kernel; one backend is enough.
+pytestmark = [pytest.mark.tensorflow_only, pytest.mark.notebook]
 
 
 def test_lecture_1_opens_and_its_set_up_cell_runs_in_the_project_kernel(capsys):

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.tensorflow_only
+# The README's example trains on all of MNIST (a minute or two).
+pytestmark = [pytest.mark.tensorflow_only, pytest.mark.slow]
 
 
 def test_readme_example_runs(tmp_path, readme_example):

@@ -226,6 +226,8 @@ def _execute_release(python, notebook, cwd, env):
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_a_fresh_runtime_installs_from_the_wheel_alone_and_runs_lecture_1_and_assignment_1(
     dist, tmp_path, readme_example
 ):

@@ -91,3 +91,34 @@ def compose(source, answers, step):
         elif not marks.get("grade") and (step.cells is None or grade_id in step.given):
             cells.append({"id": grade_id, "source": cell.source})
     return cells
+
+
+# nbgrader's stub for a solution region of a Python cell (ClearSolutions.code_stub).
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+
+
+def _lines(text):
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
+def released(text):
+    """An answer cell's text as nbgrader releases it: each solution region replaced by the stub,
+    indented as the region was, or the whole cell if it has no region."""
+
+    def stub(match):
+        indent = re.match(r"[ \t]*", match.group(0)).group(0)
+        return "".join(f"{indent}{line}\n" for line in STUB)
+
+    if not SOLUTION_REGION.search(text):
+        return "\n".join(STUB)
+    return SOLUTION_REGION.sub(stub, text)
+
+
+def unanswered(source, answers):
+    """The grade ids of the code answers in `answers` that are still as released (nothing written)."""
+    texts = {meta(c).get("grade_id"): c.source for c in source.cells if meta(c).get("solution")}
+    return {
+        grade_id
+        for grade_id, text in answers.items()
+        if grade_id in texts and _lines(text) == _lines(released(texts[grade_id]))
+    }

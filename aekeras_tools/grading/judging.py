@@ -279,6 +279,7 @@ def grade_submission(
         )
     code_ids = {k for k, v in nb.answer_cells(source).items() if v == "code"}
     code = {k: v for k, v in answers.items() if k in code_ids}
+    blank = nb.unanswered(source, code)
     status, reason = GRADED, ""
     values, inputs, failures = {}, {}, {}
     rng = np.random.default_rng(seed)
@@ -288,11 +289,17 @@ def grade_submission(
             if missing:  # e.g. no trained model to evaluate: the step has nothing to do
                 failures[step.name] = f"no {', '.join(missing)} from an earlier step"
                 continue
+            cells = nb.compose(source, answers, step)
+            mine = [c["id"] for c in cells if c["id"] in code]
+            if step.runs_student_code and mine and set(mine) <= blank:
+                # Nothing written where this step looks: it could make nothing a judge accepts.
+                failures[step.name] = f"not answered ({', '.join(mine)} as released)"
+                continue
             step_inputs = step.inputs(rng) if step.inputs else {}
             inputs.update({f"{step.name}.{k}": np.asarray(v) for k, v in step_inputs.items()})
             result, errors, step_values = steps_module.run_step(
                 step,
-                nb.compose(source, answers, step),
+                cells,
                 root,
                 step_inputs,
                 backend=backend,
