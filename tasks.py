@@ -76,8 +76,8 @@ MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python; tests/test_packaging.p
 BACKENDS = ("tensorflow", "jax", "torch")
 # Which environment serves which backend, and the extras it installs.
 ENVIRONMENTS = {
-    "complete": ("AEKERAS_VENV", ".venv", "tensorflow,jax,torch,course,test"),
-    "no-tensorflow": ("AEKERAS_VENV_NO_TF", ".venv-no-tf", "jax,torch,course,test"),
+    "complete": ("AEKERAS_VENV", ".venv", "tensorflow,jax,torch,course,test,hub"),
+    "no-tensorflow": ("AEKERAS_VENV_NO_TF", ".venv-no-tf", "jax,torch,course,test,hub"),
 }
 # These backends run where `import tensorflow` fails.
 WITHOUT_TENSORFLOW = ("jax", "torch")
