@@ -430,6 +430,16 @@ def _main(capsys, *argv):
     return code, capsys.readouterr().err
 
 
+def test_under_ci_a_hub_test_that_cannot_run_fails_with_the_reason(monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run: .* must run as root"):
+        _require()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="must run as root"):
+        _require()
+
+
 def test_refuses_to_run_without_root(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     code, err = _main(capsys, "--dir", str(tmp_path / "hub"))
