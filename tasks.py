@@ -27,6 +27,8 @@ Usage (Python >= 3.11, standard library only):
                                 # grade every submission in course/assignments/submitted/ in
                                 # parallel sandboxes on Dask (aekeras_tools.grading): gradebook,
                                 # summary table, course/assignments/grades_lms.csv
+    python3 tasks.py hub        # as root: a demo class on JupyterHub (an instructor, 2 students)
+                                # until Ctrl-C; arguments after `--` go to aekeras_tools.hub
 
 Options:
     --backend {all,tensorflow,jax,torch}
@@ -70,6 +72,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -85,8 +88,8 @@ MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python; tests/test_packaging.p
 BACKENDS = ("tensorflow", "jax", "torch")
 # Which environment serves which backend, and the extras it installs.
 ENVIRONMENTS = {
-    "complete": ("AEKERAS_VENV", ".venv", "tensorflow,jax,torch,course,test"),
-    "no-tensorflow": ("AEKERAS_VENV_NO_TF", ".venv-no-tf", "jax,torch,course,test"),
+    "complete": ("AEKERAS_VENV", ".venv", "tensorflow,jax,torch,course,test,hub"),
+    "no-tensorflow": ("AEKERAS_VENV_NO_TF", ".venv-no-tf", "jax,torch,course,test,hub"),
 }
 # These backends run where `import tensorflow` fails.
 WITHOUT_TENSORFLOW = ("jax", "torch")
@@ -224,6 +227,16 @@ def grade(python, args):
     if args.scheduler:
         cmd += ["--scheduler", args.scheduler]
     return run(cmd)
+
+
+def hub(python, extra=()):
+    """The demo class on JupyterHub (aekeras_tools.hub), until Ctrl-C."""
+    cmd = [str(python), "-m", "aekeras_tools.hub", *extra]
+    print("+", " ".join(cmd), flush=True)
+    child = subprocess.Popen(cmd, cwd=ROOT)
+    # Ctrl-C reaches the child too, which stops the class in order; this process waits for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return child.wait()
 
 
 def lint(python, fix=False):
@@ -378,7 +391,7 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "task", choices=["setup", "lectures", "site", "test", "claims", "lint", "grade"]
+        "task", choices=["setup", "lectures", "site", "test", "claims", "lint", "grade", "hub"]
     )
     parser.add_argument("assignments", nargs="*", help="`grade`: assignment ids (default: all)")
     parser.add_argument("--backend", choices=["all", *BACKENDS], default=None)
@@ -406,9 +419,10 @@ def main(argv=None):
             "`grade`. "
             f"Received: {' '.join(argv)}"
         )
-    if extra and args.task not in ("test", "claims"):
+    if extra and args.task not in ("test", "claims", "hub"):
         parser.error(
-            "only `test` (to pytest) and `claims` (to the audit's `run`) pass arguments on. "
+            "only `test` (to pytest), `claims` (to the audit's `run`) and `hub` (to "
+            "aekeras_tools.hub) pass arguments on. "
             f"Received: {args.task} -- {' '.join(extra)}"
         )
     if args.fix and args.task != "lint":
@@ -445,6 +459,8 @@ def main(argv=None):
         return lint(python, fix=args.fix)
     if args.task == "grade":
         return grade(python, args)
+    if args.task == "hub":
+        return hub(python, extra)
     return 0
 
 

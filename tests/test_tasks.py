@@ -132,8 +132,8 @@ def test_claims_audit_runs_each_backend_in_its_environment_then_one_report(tasks
     [
         (
             ["lint", "--", "-x"],
-            r"only `test` \(to pytest\) and `claims` \(to the audit's `run`\) pass arguments "
-            r"on. Received: lint -- -x",
+            r"only `test` \(to pytest\), `claims` \(to the audit's `run`\) and `hub` \(to "
+            r"aekeras_tools.hub\) pass arguments on. Received: lint -- -x",
         ),
         (["test", "--fix"], r"--fix belongs to `lint`. Received: test --fix"),
         (["lint", "--jobs", "1"], r"--jobs belongs to `test`. Received: lint --jobs 1"),
@@ -166,6 +166,33 @@ def test_grade_runs_the_class_grader_with_its_options(tasks):
         "--scheduler",
         "tcp://10.0.0.5:8786",
     ]
+
+
+def test_hub_passes_its_arguments_on_and_leaves_ctrl_c_to_the_hub(tasks, monkeypatch):
+    started, handlers = [], {}
+
+    class Child:
+        def __init__(self, cmd, cwd):
+            started.append((cmd, cwd))
+
+        def wait(self):
+            return 3
+
+    monkeypatch.setattr(tasks.subprocess, "Popen", Child)
+    monkeypatch.setattr(
+        tasks.signal, "signal", lambda sig, handler: handlers.update({sig: handler})
+    )
+    assert (
+        tasks.main(["hub", "--", "--port", "8001", "--students", "5"]) == 3
+    )  # the hub's exit code
+    assert started == [
+        (
+            ["python-of-complete", "-m", "aekeras_tools.hub", "--port", "8001", "--students", "5"],
+            ROOT,
+        )
+    ]
+    # Ctrl-C reaches the hub's process too, which stops the class in order; tasks.py waits.
+    assert handlers == {tasks.signal.SIGINT: tasks.signal.SIG_IGN}
 
 
 @pytest.fixture
