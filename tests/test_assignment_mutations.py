@@ -372,7 +372,7 @@ sparse_ae.fit(x_train, epochs=1, batch_size=256, verbose=0)
 """,
                 {
                     "task4_sparse_codes": "Expected the KL penalty with target ρ = 0.05",
-                    "task4_reconstruction": "Expected the KL penalty with target ρ = 0.05",
+                    "task4_reconstruction": None,  # nbgrader's visible check fails first
                 },
             ),
             (
