@@ -140,6 +140,10 @@ def test_hand_graded_points_are_reported_apart_and_wait_in_the_gradebook(course)
         auto = gb.find_grade("test_double", "toy", "toy", "honest")
         assert auto.auto_score == 2 and not auto.needs_manual_grade
         assert gb.find_submission_notebook("toy", "toy", "honest").needs_manual_grade
+        # The submission's time, as nbgrader autograde records it: the formgrader counts a
+        # submission as autograded when it equals the time in submitted/.../timestamp.txt.
+        submitted = gb.find_submission("toy", "honest").timestamp
+        assert submitted is not None and submitted.isoformat().startswith("2026-12-05T10:00:00")
     # The notebook nbgrader's formgrader shows: the student's answers, no hidden tests.
     shown = nbformat.read(course / "autograded" / "honest" / "toy" / "toy.ipynb", as_version=4)
     cells = {nb.meta(c)["grade_id"]: c for c in shown.cells}

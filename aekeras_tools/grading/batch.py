@@ -187,6 +187,10 @@ def _progress(done, total, start, stream):
     stream.flush()
 
 
+def _folder(course_dir, result):
+    return Path(course_dir) / "submitted" / result.student / result.assignment
+
+
 def _earlier(course_dir, submission):
     """The result of an earlier run, or None (none, unreadable, or a grading error to redo)."""
     path = reports.result_path(course_dir, submission.student, submission.assignment)
@@ -245,7 +249,7 @@ def grade(
     fresh = []
     with reports.Gradebook(course_dir, sources) as gradebook:
         for result in earlier:
-            gradebook.record(result)
+            gradebook.record(result, _folder(course_dir, result))
         start = time.perf_counter()
         _progress(0, len(todo), start, stream)
         for n, (payload, outcome) in enumerate(_on_dask(payloads, scheduler, workers), 1):
@@ -265,7 +269,7 @@ def grade(
                 stream.write(
                     f"\nno feedback for {result.student}: {type(error).__name__}: {error}\n"
                 )
-            gradebook.record(result)
+            gradebook.record(result, submission.folder)
             fresh.append(result)
             _progress(n, len(todo), start, stream)
     stream.write("\n")

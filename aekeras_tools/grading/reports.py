@@ -94,15 +94,16 @@ class Gradebook:
                     self.gb.update_or_create_solution_cell(marks["grade_id"], notebook, assignment)
         return self
 
-    def record(self, result):
-        from nbgrader.api import MissingEntry
-
+    def record(self, result, folder=None):
+        """Writes one result; `folder` is the submission's, whose `timestamp.txt` (nbgrader's submit
+        and collect write it) becomes the submission's time, as `nbgrader autograde` records it: the
+        formgrader counts a submission as autograded when the two agree."""
         notebook = self.sources[result.assignment][0]
         self.gb.update_or_create_student(result.student)
-        try:
-            self.gb.find_submission(result.assignment, result.student)
-        except MissingEntry:
-            self.gb.add_submission(result.assignment, result.student)
+        timestamp = submitted_at(folder) if folder is not None else None
+        self.gb.update_or_create_submission(
+            result.assignment, result.student, **({"timestamp": timestamp} if timestamp else {})
+        )
         for grade_id, check in result.checks.items():
             grade = self.gb.find_grade(grade_id, notebook, result.assignment, result.student)
             grade.auto_score = check.points
@@ -118,6 +119,19 @@ class Gradebook:
         self.gb.close()
         self._warnings.__exit__(*exc)
         return False
+
+
+def submitted_at(folder):
+    """The time in a submission folder's `timestamp.txt` (a datetime), or None (none, or unreadable)."""
+    from nbgrader.utils import parse_utc
+
+    path = Path(folder) / "timestamp.txt"
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > 4096:
+        return None
+    try:
+        return parse_utc(path.read_text(encoding="utf-8", errors="replace").strip())
+    except (ValueError, OverflowError):
+        return None
 
 
 # ----------------------------------------------------------------- formgrader and feedback
