@@ -137,12 +137,11 @@ def model_attacks(assignment):
 
 
 def checks_line(assignment):
-    lines = (
-        (judging.checks_path(ROOT / "course" / "assignments", assignment)).read_text().splitlines()
-    )
-    return next(
-        line.strip() for line in lines if line.strip().startswith("assert ") and len(line) > 40
-    )
+    """Three lines of a judge, as a student who read the checks pastes them (the cell is not run:
+    a notebook carrying them is not graded)."""
+    text = judging.checks_path(ROOT / "course" / "assignments", assignment).read_text()
+    found = [line.strip() for line in text.splitlines() if line.strip().startswith("assert ")]
+    return "\n".join([line for line in found if len(line) > 30][:3])
 
 
 def numpy_only_course(base, assignments=ASSIGNMENTS):
@@ -275,7 +274,7 @@ def test_numpy_attacks_earn_no_more_than_the_blank_release_and_are_flagged(numpy
             assert result.status == judging.SUSPICIOUS and result.reason, result
     for assignment in ASSIGNMENTS:
         pasted = graded[("pastes_the_checks", assignment)]
-        assert "line(s) of the hidden tests or the checks" in pasted.reason, pasted
+        assert "lines of the grader's checks" in pasted.reason, pasted
     assert_nothing_leaked(course, graded, set(attacks))
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from aekeras_tools.grading import submissions as subs
 
+from grading_course import TOY_CHECKS
 from grading_course import TOY_HONEST
 from grading_course import instructor
 from grading_course import student_version
@@ -97,23 +98,55 @@ def content(course, student, notebook):
 
 
 def test_instructor_content_is_named_where_it_is_never_what_it_is(course):
-    checks_line = '        assert value == 12.0, f"total must be double(np.arange(4)).sum() = 12; got {value}"'
+    judge = [
+        line.strip()
+        for line in TOY_CHECKS.splitlines()
+        if "got(values" in line or "must return 2" in line
+    ]
+    assert len(judge) >= 3
     cases = {
         "byte_for_byte": ((course / "source" / "toy" / "toy.ipynb").read_text(), "byte for byte"),
         "markers": (toy_source(), "solution or hidden-test markers"),
-        "checks_line": (
-            toy_answers(total=f"total = 12\n{checks_line.strip()}"),
-            "line(s) of the hidden tests",
+        "checks_lines": (
+            toy_answers(
+                total="total = 12\n"
+                + "\n".join(f"# {line}" if i else line for i, line in enumerate(judge))
+            ),
+            None,  # only one of them is a line of code: not enough
         ),
+        "pasted_judge": (
+            toy_answers(
+                total="total = 12\nif False:\n" + "\n".join(f"    {line}" for line in judge)
+            ),
+            "lines of the grader's checks",
+        ),
+        # one line an honest answer can share with the checks (an idiom): not flagged
+        "idiom": (toy_answers(total=f"total = 12\n{judge[0]}"), None),
         "solution": (toy_answers("def double(x):\n    return 2 * np.asarray(x)"), None),
     }
     for student, (notebook, words) in cases.items():
         reasons = content(course, student, notebook)
-        if words is None:  # a one-line solution is anyone's: not flagged
-            assert reasons == [], reasons
+        if words is None:  # a one-line solution, an idiom, comments: anyone's
+            assert reasons == [], (student, reasons)
         else:
             assert any(words in r for r in reasons), (student, reasons)
-            assert "12.0" not in " ".join(reasons) and "BEGIN" not in " ".join(reasons)
+            assert "numpy.double" not in " ".join(reasons) and "BEGIN" not in " ".join(reasons)
+
+
+def test_a_line_of_the_hidden_tests_is_named(tmp_path):
+    source = instructor("a1_autoencoders")
+    path = tmp_path / "source.ipynb"
+    nbformat.write(source, path)
+    fingerprints = subs.fingerprints(path, source, None)
+    copied = student_version("a1_autoencoders")
+    copied.cells.append(
+        nbformat.v4.new_code_cell('check("a1_autoencoders", "task1_shape_exact", globals())')
+    )
+    data = nbformat.writes(copied).encode()
+    cells, _ = subs.parse(data)
+    answers, _ = subs.answers_of(cells, source)
+    reasons = subs.instructor_content(data, cells, answers, fingerprints)
+    assert reasons == [f"cell {len(copied.cells)} holds 1 line(s) of the hidden tests"]
 
 
 def test_an_answer_that_is_the_instructors_solution_line_for_line_is_named(tmp_path):

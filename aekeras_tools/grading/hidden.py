@@ -88,6 +88,8 @@ def numpy_only(function, *args, **kwargs):
                 first = frame.f_locals.get(frame.f_code.co_varnames[0])  # the class made
                 cls = first if isinstance(first, type) else type(first)
                 what = f"{cls.__module__}.{cls.__qualname__}"
+                named = cls.__module__.split(".")[0]  # the library whose class it is
+                package = named if named in probes.NOT_NUMPY else package
         elif event == "c_call":
             package = (getattr(arg, "__module__", None) or "").split(".")[0]
             if package not in probes.NOT_NUMPY:

@@ -10,8 +10,8 @@ grade id) go on to the sandboxes. Before that, it is checked for what it is:
   submission is `damaged`, with the reason, and nothing behind the link is read.
 - **Instructor-only content is not the student's work.** A notebook that is the instructor
   notebook byte for byte, that holds nbgrader's solution or hidden-test region markers, a line of the
-  hidden tests or of the grader's checks, or an answer that is the instructor's solution line for
-  line, is not graded: status `suspicious`, score 0 until a person decides.
+  hidden tests or lines of the grader's checks, or an answer that is the instructor's solution line
+  for line, is not graded: status `suspicious`, score 0 until a person decides.
 - **Code that no answer needs** (importing `sys` or `ctypes`, reading frames, naming absolute paths,
   listing folders or reading the environment, ...) is graded as usual and flagged `suspicious` for a
   person to read.
@@ -52,6 +52,7 @@ MIN_LINE = (
     24  # a line of the tests or checks this long, not in the release, marks instructor content
 )
 MIN_SOLUTION_LINES = 3  # an answer equal to a solution region this long is the instructor's
+MIN_CHECKS_LINES = 3  # distinct lines of the checks module: one can be an honest answer's idiom
 
 
 @dataclasses.dataclass
@@ -225,7 +226,8 @@ class Fingerprints:
     """What marks a notebook as carrying instructor-only content (see `fingerprints`)."""
 
     notebook: bytes
-    lines: frozenset
+    hidden: frozenset
+    checks: frozenset
     solutions: tuple
 
 
@@ -240,35 +242,50 @@ def fingerprints(source_path, source, checks_path):
         solutions += [tuple(_lines(nb.MARKERS.sub("", region))) for region in regions]
         released.append(nb.SOLUTION_REGION.sub("", nb.HIDDEN_TESTS.sub("", text)))
     public = set(_lines("\n".join(released)))
-    secret = _lines("\n".join(hidden))
+
+    def distinctive(lines):
+        return frozenset(
+            line
+            for line in lines
+            if len(line) >= MIN_LINE and line not in public and not line.startswith("#")
+        )
+
+    checks = ""
     if checks_path is not None and Path(checks_path).is_file():
-        secret += _lines(Path(checks_path).read_text(encoding="utf-8"))
-    lines = frozenset(
-        line
-        for line in secret
-        if len(line) >= MIN_LINE and line not in public and not line.startswith("#")
-    )
+        checks = Path(checks_path).read_text(encoding="utf-8")
     solutions = tuple(s for s in solutions if len(s) >= MIN_SOLUTION_LINES)
-    return Fingerprints(Path(source_path).read_bytes(), lines, solutions)
+    return Fingerprints(
+        Path(source_path).read_bytes(),
+        distinctive(_lines("\n".join(hidden))),
+        distinctive(_lines(checks)) - distinctive(_lines("\n".join(hidden))),
+        solutions,
+    )
 
 
 def instructor_content(data, cells, answers, prints):
     """Reasons why a submission carries instructor-only content ([] if it does not).
 
-    The reasons name where, never what: they reach the student's feedback.
+    A line of the hidden tests marks it; of the checks module, whose code can share an idiom with
+    an honest answer (`sum(np.prod(w.shape) for w in model.trainable_weights)`), it takes
+    `MIN_CHECKS_LINES` distinct ones. The reasons name where, never what: they reach the student's
+    feedback.
     """
     if data and data == prints.notebook:
         return ["it is the instructor notebook, byte for byte"]
-    reasons = []
+    reasons, from_checks = [], set()
     for index, cell in enumerate(cells):
         text = text_of(cell)
         where = nb.meta(cell).get("grade_id") or f"cell {index + 1}"
         if nb.MARKERS.search(text):
             reasons.append(f"{where} holds nbgrader's solution or hidden-test markers")
             continue
-        copied = sum(line in prints.lines for line in _lines(text))
+        lines = _lines(text)
+        copied = sum(line in prints.hidden for line in lines)
         if copied:
-            reasons.append(f"{where} holds {copied} line(s) of the hidden tests or the checks")
+            reasons.append(f"{where} holds {copied} line(s) of the hidden tests")
+        from_checks.update(line for line in lines if line in prints.checks)
+    if len(from_checks) >= MIN_CHECKS_LINES:
+        reasons.append(f"the notebook holds {len(from_checks)} lines of the grader's checks")
     for grade_id, text in answers.items():
         lines = _lines(text)
         for solution in prints.solutions:
