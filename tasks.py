@@ -303,14 +303,20 @@ def test_command(python, backend, extra=(), quick=False):
     ]
 
 
-def suite(backend, python, without_tensorflow, extra=(), log=None, quick=False):
+# Two streams share the cores: OpenMP threads (PyTorch's) must sleep, not spin, while they wait, or
+# PyTorch's suite stalls beside TensorFlow's (806 s alone, 2,222 s beside it in CI; measured:
+# `python -m aekeras_tools.stream_threads`, benchmarks/results/stream_threads.md).
+SHARED_CPU = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def suite(backend, python, without_tensorflow, extra=(), log=None, quick=False, shared=False):
     """Runs one backend's suite: (backend, exit code, seconds). `without_tensorflow`: first prove
     that `python` cannot import TensorFlow. With `log` (a path), pytest's output goes there instead
-    of to the terminal."""
+    of to the terminal. `shared`: another suite runs at the same time (`SHARED_CPU`)."""
     start = time.perf_counter()
     if without_tensorflow and not report_tensorflow_absent(python):
         return backend, 1, time.perf_counter() - start
-    env = dict(os.environ, KERAS_BACKEND=backend)
+    env = dict(os.environ, KERAS_BACKEND=backend, **(SHARED_CPU if shared else {}))
     code = run(test_command(python, backend, extra, quick), env=env, log=log)
     if log is not None:
         print(f"\n=== KERAS_BACKEND={backend}, output of {log} ===", flush=True)
@@ -349,7 +355,15 @@ def test(backends, current_env=False, extra=(), jobs=2, quick=False):
 
         def run_stream(stream):
             return [
-                suite(backend, python, absent, extra, log=RESULTS / f"{backend}.log", quick=quick)
+                suite(
+                    backend,
+                    python,
+                    absent,
+                    extra,
+                    log=RESULTS / f"{backend}.log",
+                    quick=quick,
+                    shared=True,
+                )
                 for backend, python, _, absent in stream
             ]
 

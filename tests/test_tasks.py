@@ -22,9 +22,12 @@ def tasks(monkeypatch):
     monkeypatch.setattr(module, "report_tensorflow_absent", lambda python: True)
     module.logs = []
 
+    module.envs = []
+
     def run(cmd, env=None, log=None):
         module.calls.append([str(c) for c in cmd])
         module.logs.append(log)
+        module.envs.append(env or {})
         return module.exit_codes.get((env or {}).get("KERAS_BACKEND"), 0)
 
     module.exit_codes = {}
@@ -60,6 +63,17 @@ def test_suites_run_in_two_streams_each_into_its_log(tasks, capsys):
     ]
 
 
+def test_two_streams_make_openmp_threads_sleep_while_they_wait(tasks, monkeypatch):
+    # PyTorch's OpenMP threads spin while they wait; beside the other stream that stalls its suite
+    # (aekeras_tools.stream_threads). Alone, a suite keeps the defaults.
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    tasks.main(["test"])
+    assert {env.get("OMP_WAIT_POLICY") for env in tasks.envs} == {"PASSIVE"}
+    tasks.envs.clear()
+    tasks.main(["test", "--jobs", "1"])
+    assert {env.get("OMP_WAIT_POLICY") for env in tasks.envs} == {None}
+
+
 def test_jobs_1_runs_one_suite_after_another_to_the_terminal(tasks):
     assert tasks.main(["test", "--jobs", "1"]) == 0
     assert [backend_of(c) for c in tasks.calls] == ["tensorflow", "jax", "torch"]
@@ -89,14 +103,18 @@ def test_lint_checks_and_fix_fixes(tasks):
     assert [c[1:] for c in tasks.calls] == [
         ["-m", "ruff", "check", "."],
         ["-m", "ruff", "format", "--check", "."],
+        ["-m", "aekeras_tools.twins", "--check"],
         ["-m", "aekeras_tools.slides", "--check", *map(str, LECTURES)],
     ]
     tasks.calls.clear()
+    # The only task that rewrites tracked files: the twins synced around the slide metadata.
     assert tasks.main(["lint", "--fix"]) == 0
     assert [c[1:] for c in tasks.calls] == [
         ["-m", "ruff", "check", "--fix", "."],
         ["-m", "ruff", "format", "."],
+        ["-m", "aekeras_tools.twins"],
         ["-m", "aekeras_tools.slides", *map(str, LECTURES)],
+        ["-m", "aekeras_tools.twins"],
     ]
 
 
@@ -197,11 +215,13 @@ def test_hub_passes_its_arguments_on_and_leaves_ctrl_c_to_the_hub(tasks, monkeyp
 
 @pytest.fixture
 def pipeline(monkeypatch, tmp_path):
-    """aekeras_tools.lectures with its three steps recorded instead of run."""
+    """aekeras_tools.lectures with its steps recorded instead of run."""
     from aekeras_tools import lectures
 
     steps = []
-    monkeypatch.setattr(lectures.slides, "main", lambda argv: steps.append(("slides", argv)) or 0)
+    monkeypatch.setattr(
+        lectures.twins, "differing", lambda paths: steps.append(("twins", paths)) or []
+    )
     monkeypatch.setattr(lectures.site, "main", lambda argv: steps.append(("site", argv)) or 0)
     monkeypatch.setattr(
         lectures.lecture_claims, "main", lambda argv: steps.append(("claims", argv)) or 0
@@ -209,18 +229,30 @@ def pipeline(monkeypatch, tmp_path):
     return lectures, steps, tmp_path / "site"
 
 
-def test_lectures_set_slides_first_and_tabulate_the_claims_of_every_lecture_last(pipeline):
+def test_lectures_check_the_twins_then_render_then_tabulate_the_claims_beside_the_output(pipeline):
     lectures, steps, output = pipeline
     assert lectures.main(["--output", str(output)]) == 0
-    assert [name for name, _ in steps] == ["slides", "site", "claims"]
-    assert steps[0][1] == [str(p) for p in LECTURES]
+    assert [name for name, _ in steps] == ["twins", "site", "claims"]
+    assert steps[0][1] == list(LECTURES)
     assert "--no-execute" not in steps[1][1]
-    assert steps[2][1] == [str(output / "notebooks" / p.name) for p in LECTURES]
+    executed = [str(output / "notebooks" / p.name) for p in LECTURES]
+    # the run's table goes beside the output (build/), not into the committed results
+    assert steps[2][1] == [*executed, "--folder", str(output.parent)]
+    steps.clear()
+    assert lectures.main(["--output", str(output), "--record"]) == 0
+    assert steps[2][1][-2:] == ["--folder", str(lectures.RESULTS)]
+
+
+def test_lectures_stop_when_a_twin_differs_and_say_to_run_lint_fix(pipeline, monkeypatch, capsys):
+    lectures, steps, output = pipeline
+    monkeypatch.setattr(lectures.twins, "differing", lambda paths: [LECTURES[1]])
+    assert lectures.main(["--output", str(output)]) == 1
+    assert steps == [] and "python3 tasks.py lint --fix" in capsys.readouterr().err
 
 
 def test_lectures_leave_the_claims_table_for_some_lectures_or_no_execution(pipeline):
     lectures, steps, output = pipeline
     assert lectures.main(["--output", str(output), str(LECTURES[0])]) == 0
     assert lectures.main(["--output", str(output), "--no-execute"]) == 0
-    assert [name for name, _ in steps] == ["slides", "site", "slides", "site"]
+    assert [name for name, _ in steps] == ["twins", "site", "twins", "site"]
     assert "--no-execute" in steps[3][1]
