@@ -149,12 +149,22 @@ def build_autoencoder():
                 {"task3_architecture": "at least one hidden layer"},
             ),
             (
-                "a code of 16 units, not the 8 asked",
+                "the lecture's 784-256-8, over the budget",
                 """
 def build_autoencoder():
-    return aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(256, 64), code_dim=16)
+    return aekeras.deep_autoencoder(f"784-256-{CODE_DIM}", input_shape=(28, 28, 1))
 """,
-                {"task3_architecture": "The code must have CODE_DIM = 8 units"},
+                {
+                    "task3_architecture": "trainable parameters; the budget is MAX_PARAMETERS = 80000"
+                },
+            ),
+            (
+                "untied 784-48-8: within the budget, short of the margin over PCA",
+                """
+def build_autoencoder():
+    return aekeras.models.DenseAutoencoder((28, 28, 1), hidden_units=(48,), code_dim=CODE_DIM)
+""",
+                {"task3_beats_pca": "at most 0.8 times"},
             ),
             (
                 "a Lambda layer the grader cannot rebuild",
@@ -522,55 +532,63 @@ dae.fit(x_train, epochs=1, batch_size=256, verbose=0)
         ],
         "task4_anomaly_threshold": [
             (
-                "the α-quantile instead of the (1 - α)-quantile",
+                "the (1 - α)-quantile of Lecture 3, whatever the confidence",
                 """
-def anomaly_threshold(normal_errors, false_positive_rate):
-    return float(np.quantile(normal_errors, false_positive_rate))
+def anomaly_threshold(normal_scores, false_positive_rate, confidence):
+    return float(np.quantile(normal_scores, 1 - false_positive_rate))
 """,
                 {
-                    "task4_threshold_on_validation": "strictly above the threshold",
-                    "task4_held_out": "expected a false-positive rate",
+                    "task4_threshold_rank": "expected a_(",
+                    "task4_held_out": "your threshold's false-positive rate exceeded α in",
                 },
             ),
             (
-                "the largest normal score",
+                "off by one: the smallest k with P(B <= k) >= confidence",
                 """
-def anomaly_threshold(normal_errors, false_positive_rate):
-    return float(np.max(normal_errors))
+import math
+
+
+def anomaly_threshold(normal_scores, false_positive_rate, confidence):
+    scores = np.sort(np.asarray(normal_scores, dtype=np.float64))
+    n, alpha = len(scores), false_positive_rate
+    j = np.arange(n + 1)
+    log_pmf = np.array([math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in j])
+    cdf = np.cumsum(np.exp(log_pmf + j * math.log1p(-alpha) + (n - j) * math.log(alpha)))
+    k = int(np.searchsorted(cdf, confidence))  # P(B <= k) >= confidence: one rank too low
+    if k > n or k < 1:
+        raise ValueError("too few scores")
+    return float(scores[k - 1])
 """,
-                {
-                    "task4_threshold_on_validation": "strictly above the threshold",
-                    # nbgrader: the visible check on the notebook's scores fails first; the judge:
-                    # the false-positive rate, or (in about 13% of its draws) the recall
-                    "task4_held_out": (
-                        "expected a false-positive rate near 5%",
-                        "your notebook never had, expected a",
-                    ),
-                },
+                {"task4_threshold_rank": "expected a_("},
             ),
             (
-                "calls scipy's scoreatpercentile",
+                "scipy's binomial distribution",
                 """
-from scipy.stats import scoreatpercentile
+from scipy import stats
 
 
-def anomaly_threshold(normal_errors, false_positive_rate):
-    return float(scoreatpercentile(normal_errors, 100 * (1 - false_positive_rate)))
+def anomaly_threshold(normal_scores, false_positive_rate, confidence):
+    scores = np.sort(np.asarray(normal_scores, dtype=np.float64))
+    n = len(scores)
+    k = int(np.searchsorted(stats.binom.cdf(np.arange(n), n, 1 - false_positive_rate), confidence)) + 1
+    if k > n:
+        raise ValueError("too few scores")
+    return float(scores[k - 1])
 """,
                 {
-                    "task4_threshold_on_validation": "scipy is not available in this task",
+                    "task4_threshold_rank": "scipy is not available in this task",
                     "task4_held_out": "scipy is not available in this task",
                 },
             ),
             (
-                "mean + 2 standard deviations, whatever α",
+                "the largest score, never a ValueError",
                 """
-def anomaly_threshold(normal_errors, false_positive_rate):
-    return float(np.mean(normal_errors) + 2 * np.std(normal_errors))
+def anomaly_threshold(normal_scores, false_positive_rate, confidence):
+    return float(np.max(normal_scores))
 """,
                 {
-                    "task4_threshold_on_validation": "strictly above the threshold",
-                    "task4_held_out": "expected a false-positive rate within",
+                    "task4_threshold_rank": "expected a_(",
+                    "task4_held_out": "expected a recall of at least",
                 },
             ),
         ],

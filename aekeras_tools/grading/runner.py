@@ -69,7 +69,7 @@ def main():
     import numpy as np
     from probe import Exports
 
-    namespace = {"__name__": "__main__"}
+    namespace = {"__name__": "__main__", "np": np}  # as after the notebook's set-up cell
     if job.get("numpy_only"):
         _numpy_only(namespace)
     errors = []

@@ -3,10 +3,13 @@ instructor notebook's hidden tests (plain `nbgrader autograde`) both decide with
 
 - Tasks 1, 2 and 4 run in NumPy-only steps: only the answer cell, with NumPy the only importable
   package (in a kernel: every other library refused while the function runs), called on inputs the
-  grader draws afresh for every submission. Task 4's inputs are anomaly scores that the grader
-  computes itself, with its own plain autoencoder, on MNIST digits (normal) and Fashion-MNIST images
-  (anomalous) outside the notebook's data; the judge measures the false-positive rate and the recall
-  of the student's threshold on scores that never entered the step.
+  grader draws afresh for every submission. Task 4 asks for a threshold whose false-positive rate is at
+  most α with a given confidence (the distribution-free bound: the k-th smallest score, k from the
+  binomial distribution): the judges compare the rank with the bound's, count on 300 validation sets
+  of a known distribution how often the threshold's false-positive rate exceeds α, and on anomaly
+  scores that the grader computes itself (its own plain autoencoder, MNIST digits outside the
+  notebook's data, Fashion-MNIST images) measure the false-positive rate and the recall on scores
+  that never entered the step.
 - Task 3 runs the notebook (the instructor's given cells and the student's answers), which saves
   `dae`; a second step with no student code loads it (`safe_mode`) and reconstructs test images
   outside the notebook's x_test, corrupted here with noise drawn afresh. The judge compares the PSNR
@@ -347,89 +350,147 @@ def check_task3_beats_plain(values, inputs):
 
 
 # ----------------------------------------------------------------- Task 4
-N_VALIDATION, N_SYNTHETIC, N_NEW = 3000, 4000, 40000
+N_VALIDATION, N_SETS, N_SET = 3000, 300, 1000
+
+
+def bound_rank(n, rate, confidence):
+    """The smallest k with P(B <= k - 1) >= confidence, B ~ Binomial(n, 1 - rate); n + 1 if none."""
+    from scipy import stats
+
+    cdf = stats.binom.cdf(np.arange(n), n, 1 - rate)  # cdf[j] = P(B <= j)
+    return int(np.searchsorted(cdf, confidence)) + 1
+
+
+def bound_threshold(scores, rate, confidence):
+    """The reference: a_(k) of the distribution-free bound (None when n scores cannot give it)."""
+    scores = np.sort(np.asarray(scores, dtype=np.float64).ravel())
+    k = bound_rank(len(scores), rate, confidence)
+    return None if k > len(scores) else float(scores[k - 1])
+
+
+def too_few(rate, confidence):
+    """The largest n for which no k <= n gives the guarantee: (1 - rate)**n > 1 - confidence."""
+    return int(np.ceil(np.log(1 - confidence) / np.log(1 - rate))) - 1
 
 
 def task4_inputs(rng):
-    """Scores for the student's function: the held-out scores and the anomalies never enter the sandbox."""
+    """Scores for the student's function: the held-out scores and the anomalies never enter the step."""
     normal, _ = anomaly_scores()
     mean, sigma = rng.uniform(-5, -2), rng.uniform(0.3, 1.0)
+    cases = [
+        (0.1, 0.9),
+        (0.05, 0.95),
+        (float(rng.uniform(0.01, 0.2)), float(rng.choice([0.9, 0.95, 0.99]))),
+    ]
+    few_rate, few_confidence = float(rng.uniform(0.02, 0.1)), 0.95
     return {
-        # exact cases: the fraction of the given scores above the threshold
+        # exact cases: the rank of the bound on scores of several shapes
         "exact0": rng.permutation(np.arange(1, 101) / 100),
         "exact1": rng.lognormal(-4.0, 0.7, int(rng.integers(500, 1500))),
-        "exact2": rng.exponential(1.0, int(rng.integers(100, 400))),
-        "exact_rates": np.asarray([0.1, 0.05, rng.uniform(0.02, 0.3)]),
+        "exact2": rng.exponential(1.0, int(rng.integers(200, 400))),
+        "exact_cases": np.asarray(cases),
+        "few": rng.random(too_few(few_rate, few_confidence)),
+        "few_case": np.asarray([few_rate, few_confidence]),
         # the grader's scores of normal digits: a validation set (the rest is held out by the judge)
         "validation": normal[rng.choice(len(normal), N_VALIDATION, replace=False)],
-        "rates": np.asarray([0.01, 0.05, rng.uniform(0.02, 0.2)]),
-        # a distribution of another shape: the judge draws new scores from it
+        "rates": np.asarray([0.01, 0.05, rng.uniform(0.02, 0.1)]),
+        # many validation sets of a known distribution: how often does the threshold exceed α?
         "lognormal": np.asarray([mean, sigma]),
-        "synthetic": rng.lognormal(mean, sigma, N_SYNTHETIC),
-        "synthetic_rate": np.asarray(rng.uniform(0.01, 0.1)),
+        "sets": rng.lognormal(mean, sigma, (N_SETS, N_SET)),
+        "sets_case": np.asarray([rng.uniform(0.02, 0.1), 0.95]),
     }
 
 
 TASK4_PROBE = """
-for i, rate in enumerate(inputs["exact_rates"]):
-    attempt(f"exact{i}", anomaly_threshold, inputs[f"exact{i}"], float(rate))
+for i, (rate, confidence) in enumerate(inputs["exact_cases"]):
+    attempt(f"exact{i}", anomaly_threshold, inputs[f"exact{i}"], float(rate), float(confidence))
+attempt("few", anomaly_threshold, inputs["few"], *map(float, inputs["few_case"]))
 for i, rate in enumerate(inputs["rates"]):
-    attempt(f"digits{i}", anomaly_threshold, inputs["validation"], float(rate))
-attempt("synthetic", anomaly_threshold, inputs["synthetic"], float(inputs["synthetic_rate"]))
+    attempt(f"digits{i}", anomaly_threshold, inputs["validation"], float(rate), 0.95)
+rate, confidence = map(float, inputs["sets_case"])
+for i, scores in enumerate(inputs["sets"]):
+    attempt(f"set{i}", anomaly_threshold, scores, rate, confidence)
 """
 
 
-def check_task4_threshold_on_validation(values, inputs):
-    for i, rate in enumerate(inputs["task4.exact_rates"]):
-        errors, rate = inputs[f"task4.exact{i}"], float(rate)
-        call = f"anomaly_threshold(scores of {len(errors)} inputs, {rate:.3f})"
+def check_task4_threshold_rank(values, inputs):
+    for i, (rate, confidence) in enumerate(inputs["task4.exact_cases"]):
+        scores = inputs[f"task4.exact{i}"]
+        call = f"anomaly_threshold(scores of {len(scores)} inputs, {rate:.3f}, {confidence:g})"
         t = _scalar(values, f"task4.exact{i}", call)
-        above = float(np.mean(errors > t))
-        assert abs(above - rate) <= 1 / len(errors) + 1e-12, (
-            f"{call}: expected a fraction within 1/n = {1 / len(errors):.4f} of α = {rate:.3f} of the given "
-            f"scores strictly above the threshold; got {above:.4f} (threshold {t:.4g})"
-        )
+        k = bound_rank(len(scores), rate, confidence)
+        expected = float(np.sort(scores)[k - 1])
+        if t != expected:
+            rank = int(np.searchsorted(np.sort(scores), t)) + 1
+            quantile = float(np.quantile(scores, 1 - rate))
+            raise AssertionError(
+                f"{call}: expected a_(k) with k = {k}, the smallest k with P(B <= k - 1) >= {confidence:g} for "
+                f"B ~ Binomial({len(scores)}, {1 - rate:.3f}), i.e. {expected:.6g}; got {t:.6g}"
+                + (
+                    f" (the score of rank {rank})"
+                    if np.isin(t, scores)
+                    else " (not one of the scores)"
+                )
+                + (
+                    ": that is the (1 - α)-quantile, whose false-positive rate exceeds α about half the time"
+                    if np.isclose(t, quantile)
+                    else ""
+                )
+            )
+    rate, confidence = map(float, inputs["task4.few_case"])
+    n = len(inputs["task4.few"])
+    error = values.get("task4.few.error")
+    assert error is not None and str(error).startswith("ValueError"), (
+        f"anomaly_threshold({n} scores, {rate:.3f}, {confidence:g}): no score gives the guarantee "
+        f"((1 - α)**n = {(1 - rate) ** n:.3f} > 1 - {confidence:g}): expected a ValueError; got "
+        + (str(error) if error is not None else repr(values.get("task4.few")))
+    )
 
 
-def _tolerance(rate, n_given, n_new):
-    """Four standard deviations of the false-positive rate of a quantile of n_given scores, on n_new."""
-    return 4 * np.sqrt(rate * (1 - rate) * (1 / n_given + 1 / n_new)) + 1 / n_given
+def _tolerance(rate, n):
+    """Four standard deviations of a fraction `rate` counted over n draws, plus 1/n."""
+    return 4 * np.sqrt(rate * (1 - rate) / n) + 1 / n
 
 
 def check_task4_held_out(values, inputs):
+    from scipy import stats
+
+    rate, confidence = map(float, inputs["task4.sets_case"])
+    mean, sigma = inputs["task4.lognormal"]
+    thresholds = np.array(
+        [
+            _scalar(values, f"task4.set{i}", f"anomaly_threshold(scores of set {i})")
+            for i in range(N_SETS)
+        ]
+    )
+    # the false-positive rate of each threshold, exactly: the lognormal's upper tail above it
+    fprs = stats.norm.sf((np.log(np.maximum(thresholds, 1e-300)) - mean) / sigma)
+    exceed = float(np.mean(fprs > rate))
+    allowed = (1 - confidence) + _tolerance(1 - confidence, N_SETS)
+    assert exceed <= allowed, (
+        f"On {N_SETS} validation sets of {N_SET} scores of one distribution, with α = {rate:.3f} and confidence "
+        f"{confidence:g}, your threshold's false-positive rate exceeded α in {exceed:.1%} of the sets; expected "
+        f"at most about {1 - confidence:.0%} (<= {allowed:.1%})"
+    )
     normal, anomalous = anomaly_scores()
     validation = inputs["task4.validation"]
     held_out = normal[~np.isin(normal, validation)]
     for i, rate in enumerate(inputs["task4.rates"]):
         rate = float(rate)
-        call = (
-            f"anomaly_threshold(the grader's {len(validation)} scores of normal digits, {rate:.3f})"
-        )
+        call = f"anomaly_threshold(the grader's {len(validation)} scores of normal digits, {rate:.3f}, 0.95)"
         t = _scalar(values, f"task4.digits{i}", call)
         false_positives = float(np.mean(held_out > t))
-        tolerance = _tolerance(rate, len(validation), len(held_out))
-        assert abs(false_positives - rate) <= tolerance, (
-            f"{call}: on {len(held_out)} other normal digits your notebook never had, expected a "
-            f"false-positive rate within {tolerance:.4f} of α = {rate:.3f}; got {false_positives:.4f} "
-            f"(threshold {t:.4g})"
+        tolerance = _tolerance(rate, len(held_out))
+        assert false_positives <= rate + tolerance, (
+            f"{call}: on {len(held_out)} other normal digits your notebook never had, expected a false-positive "
+            f"rate of at most α = {rate:.3f} (<= {rate + tolerance:.4f}); got {false_positives:.4f} (threshold {t:.4g})"
         )
-        reference = np.quantile(validation, 1 - rate)
+        reference = bound_threshold(validation, rate, 0.95)
         recall, expected = float(np.mean(anomalous > t)), float(np.mean(anomalous > reference))
         assert recall >= expected - 0.02, (
-            f"{call}: on {len(anomalous)} Fashion-MNIST images your notebook never had, expected a recall "
-            f"of at least {expected - 0.02:.3f} (that of the right threshold, less 0.02); got {recall:.3f}"
+            f"{call}: on {len(anomalous)} Fashion-MNIST images your notebook never had, expected a recall of at "
+            f"least {expected - 0.02:.3f} (that of the bound's threshold, less 0.02); got {recall:.3f}"
         )
-    given, rate = inputs["task4.synthetic"], float(inputs["task4.synthetic_rate"])
-    mean, sigma = inputs["task4.lognormal"]
-    new = np.random.default_rng().lognormal(mean, sigma, N_NEW)  # drawn here, after the call
-    call = f"anomaly_threshold({len(given)} scores of a lognormal distribution, {rate:.3f})"
-    t = _scalar(values, "task4.synthetic", call)
-    tolerance = _tolerance(rate, len(given), N_NEW)
-    false_positives = float(np.mean(new > t))
-    assert abs(false_positives - rate) <= tolerance, (
-        f"{call}: expected a false-positive rate within {tolerance:.4f} of α on {N_NEW} new scores of the "
-        f"same distribution; got {false_positives:.4f}"
-    )
 
 
 STEPS = [
@@ -457,7 +518,7 @@ STEPS = [
         cells=["task4_anomaly_threshold"],
         numpy_only=True,
         inputs=task4_inputs,
-        wall_s=30,
+        wall_s=120,  # about 300 calls
         memory_bytes=2 * 2**30,
     ),
     Step("notebook", SAVE_PROBE, cells=None, keep=["dae.keras"], data=DATASETS, wall_s=300),
@@ -474,13 +535,13 @@ STEPS = [
 check_task1_shape_and_values.steps = check_task1_statistics.steps = ["task1"]
 check_task2_psnr.steps = ["task2"]
 check_task3_denoises.steps = check_task3_beats_plain.steps = ["notebook", "evaluate"]
-check_task4_threshold_on_validation.steps = check_task4_held_out.steps = ["task4"]
+check_task4_threshold_rank.steps = check_task4_held_out.steps = ["task4"]
 CHECKS = {
     "task1_shape_and_values": check_task1_shape_and_values,
     "task1_statistics": check_task1_statistics,
     "task2_psnr": check_task2_psnr,
     "task3_denoises": check_task3_denoises,
     "task3_beats_plain": check_task3_beats_plain,
-    "task4_threshold_on_validation": check_task4_threshold_on_validation,
+    "task4_threshold_rank": check_task4_threshold_rank,
     "task4_held_out": check_task4_held_out,
 }
