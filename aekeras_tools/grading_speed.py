@@ -1,5 +1,8 @@
 """Speed of grading a class: plain `nbgrader autograde` against the class grader, and the sandbox's cost.
 
+(One module of just over 400 lines: a benchmark script, its synthetic class and its four modes read
+together.)
+
 Usage (from the repository root, in the complete environment, `python3 tasks.py setup`):
 
     .venv/bin/python -m aekeras_tools.grading_speed                  # 40 submissions of a3_denoising

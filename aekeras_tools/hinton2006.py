@@ -1,5 +1,8 @@
 """Reproduce the deep-autoencoder results of Hinton & Salakhutdinov (Science 2006) with aekeras.
 
+(One module of over 400 lines: a benchmark script that holds its recipe, the pilots that chose it and
+its report together, so that the record of how the numbers were reached is in one place.)
+
 Usage:
     python -m aekeras_tools.hinton2006                 # both datasets, default budgets
     python -m aekeras_tools.hinton2006 --only faces --epochs-faces 30

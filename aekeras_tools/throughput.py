@@ -1,5 +1,8 @@
 """Training throughput of the deep autoencoder: aekeras against plain Keras, and the FLOP rate.
 
+(One module of over 400 lines: a benchmark script whose parts, the two models, the timing rounds, the
+matmul ceilings and the report, only make sense together and are read top to bottom.)
+
 Usage: python -m aekeras_tools.throughput [--repeats 7] [--examples 30000]
        KERAS_BACKEND=jax python -m aekeras_tools.throughput
        python -m aekeras_tools.throughput --backend tensorflow jax torch   # side by side

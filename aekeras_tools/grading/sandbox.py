@@ -1,5 +1,8 @@
 """A sandbox for untrusted code, built from nothing with bubblewrap: it sees only what it is given.
 
+(Over 400 lines, a third of them this docstring: the walls are one concept, and their threat model
+belongs beside the flags that make them.)
+
 The grader runs every piece of student code through `run`; it never runs student code itself.
 `run` starts the command with [bubblewrap](https://github.com/containers/bubblewrap) (`bwrap`,
 Debian's `bubblewrap` package, the tool Flatpak is built on), whose command-line flags build the
