@@ -108,7 +108,7 @@ export("data", os.environ.get("AEKERAS_DATA_HOME", ""))
     assert str(values["keras.data"]) == ""  # no data asked for, none given
 
 
-def test_files_kept_by_a_step_are_carried_to_the_next_read_only(tmp_path):
+def test_files_kept_by_a_step_are_carried_to_the_next_as_copies(tmp_path):
     keep = steps.Step(
         "first",
         "open('out/model.txt', 'w').write('weights')",
@@ -118,14 +118,34 @@ def test_files_kept_by_a_step_are_carried_to_the_next_read_only(tmp_path):
     run(keep, [{"id": "answer", "source": ""}], tmp_path)
     carry = steps.Step(
         "second",
-        "export('read', open('model.txt').read())\n"
-        "try:\n    open('model.txt', 'w')\nexcept OSError as e:\n    export('write', e.strerror)",
+        "export('read', open('model.txt').read())\nopen('model.txt', 'w').write('tampered')",
         cells=[],
         carry=["model.txt"],
     )
-    result, _, values = run(carry, [], tmp_path)
-    assert str(values["second.read"]) == "weights"
-    assert str(values["second.write"]) == "Read-only file system"
+    for _ in range(2):  # what a step does to its copy reaches no later step
+        result, _, values = run(carry, [], tmp_path)
+        assert result.status == sandbox.OK and str(values["second.read"]) == "weights", result
+
+
+def test_a_started_step_waits_for_the_word_to_go_with_its_imports_done(tmp_path):
+    require_sandbox()
+    import time
+
+    step = steps.Step(
+        "warm", "import sys\nexport('keras', 'keras' in sys.modules)", cells=["answer"]
+    )
+    started = steps.StartedStep(
+        step, [{"id": "answer", "source": ""}], tmp_path, backend="tensorflow", threads=1
+    )
+    time.sleep(1)  # a step that is not told to go does not run (and does not count its time)
+    result, errors, values = started.finish()
+    assert result.status == sandbox.OK and errors == {}, result
+    assert bool(values["warm.keras"])  # imported before the cells, while the grader waited
+    unused = steps.StartedStep(
+        step, [{"id": "answer", "source": ""}], tmp_path, backend="tensorflow", threads=1
+    )
+    unused.kill()
+    assert not list(tmp_path.glob("step-*"))  # nothing left behind
 
 
 def test_a_step_reads_its_datasets_read_only_through_the_library(tmp_path):

@@ -284,20 +284,21 @@ def grade_submission(
     values, inputs, failures = {}, {}, {}
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory(prefix="aekeras-grading-", dir=workspace) as root:
+        plan = []  # (step, cells, why it does not run or "")
         for step in checks.STEPS if code else ():
-            missing = [f for f in step.carry if not (Path(root) / "kept" / f).is_file()]
-            if missing:  # e.g. no trained model to evaluate: the step has nothing to do
-                failures[step.name] = f"no {', '.join(missing)} from an earlier step"
-                continue
             cells = nb.compose(source, answers, step)
             mine = [c["id"] for c in cells if c["id"] in code]
-            if step.runs_student_code and mine and set(mine) <= blank:
-                # Nothing written where this step looks: it could make nothing a judge accepts.
-                failures[step.name] = f"not answered ({', '.join(mine)} as released)"
-                continue
+            blank_step = step.runs_student_code and mine and set(mine) <= blank
+            # Nothing written where this step looks: it could make nothing a judge accepts.
+            plan.append(
+                (step, cells, f"not answered ({', '.join(mine)} as released)" if blank_step else "")
+            )
+        started = {}
+
+        def start(step, cells):
             step_inputs = step.inputs(rng) if step.inputs else {}
             inputs.update({f"{step.name}.{k}": np.asarray(v) for k, v in step_inputs.items()})
-            result, errors, step_values = steps_module.run_step(
+            started[step.name] = steps_module.StartedStep(
                 step,
                 cells,
                 root,
@@ -306,15 +307,34 @@ def grade_submission(
                 threads=threads,
                 data_home=data_home,
             )
-            values.update(step_values)
-            if result.status != sandbox.OK:
-                failures[step.name] = f"{result.status}: {result.reason}"
-                if status == GRADED and result.status != sandbox.CRASHED:
-                    status, reason = result.status, f"step {step.name}: {result.reason}"
-            elif errors:
-                failures[step.name] = "; ".join(
-                    f"{cell}: {error}" for cell, error in errors.items()
-                )
+
+        try:
+            for index, (step, cells, skip) in enumerate(plan):
+                missing = [f for f in step.carry if not (Path(root) / "kept" / f).is_file()]
+                if skip or missing:  # e.g. no trained model to evaluate: nothing to do
+                    if step.name in started:
+                        started.pop(step.name).kill()
+                    failures[step.name] = skip or f"no {', '.join(missing)} from an earlier step"
+                    continue
+                if step.name not in started:
+                    start(step, cells)
+                # The next step that imports Keras starts now, so that its slow start overlaps this one.
+                later = [(s, c) for s, c, why in plan[index + 1 :] if not why and not s.numpy_only]
+                if later and later[0][0].name not in started:
+                    start(*later[0])
+                result, errors, step_values = started.pop(step.name).finish()
+                values.update(step_values)
+                if result.status != sandbox.OK:
+                    failures[step.name] = f"{result.status}: {result.reason}"
+                    if status == GRADED and result.status != sandbox.CRASHED:
+                        status, reason = result.status, f"step {step.name}: {result.reason}"
+                elif errors:
+                    failures[step.name] = "; ".join(
+                        f"{cell}: {error}" for cell, error in errors.items()
+                    )
+        finally:
+            for waiting in started.values():
+                waiting.kill()
     results = {}
     for grade_id, maximum in points.items():
         judge = checks.CHECKS[grade_id]

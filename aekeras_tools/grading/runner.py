@@ -1,9 +1,12 @@
 """Runs a submission's cells inside the sandbox and exports the values the grader judges (untrusted side).
 
 The grader mounts this file and `probe.py` read-only at `/grader/`, with the step's job
-`/grader/job.json` ({"cells": [{"id": ..., "source": ...}], "probe": code, "sys_path": [...]}) and
-the grader's inputs `/grader/inputs.npz`, and runs `python -I /grader/runner.py` in the sandbox's
-folder. It executes the cells in order in one namespace (a failing cell is recorded and the next
+`/grader/job.json` ({"cells": [{"id": ..., "source": ...}], "probe": code, "sys_path": [...],
+"warm": [modules]}) and the grader's inputs `/grader/inputs.npz`, and runs
+`python -I /grader/runner.py` in the sandbox's folder. It imports the `warm` modules (Keras, aekeras:
+the slow start, which the grader lets it do while an earlier step runs), then waits until the grader
+closes its standard input, having sent the files an earlier step kept for it. It executes the cells
+in order in one namespace (a failing cell is recorded and the next
 one runs, as in a notebook run with errors allowed), then the probe, which finds `export`,
 `attempt` and `inputs` (see probe.py). It writes `out/cells.json` (each cell's error, or null) and
 `out/values.npz` (NumPy arrays only), the two host files the grader mounted there for it.
@@ -62,10 +65,30 @@ def _numpy_only(namespace):
     namespace.update({name: _Unavailable(name) for name in NOT_NUMPY})
 
 
+def _wait_for_the_grader():
+    """Blocks until the grader says go (closes standard input); what it sent is a zip of the files
+    an earlier step kept, which go into this folder."""
+    import io
+    import zipfile
+
+    data = sys.stdin.buffer.read()
+    if data:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if "/" not in name and not name.startswith("."):
+                    with open(name, "wb") as file:
+                        file.write(archive.read(name))
+
+
 def main():
     with open(os.path.join(GRADER, "job.json"), encoding="utf-8") as file:
         job = json.load(file)
     sys.path[:0] = [GRADER, *job.get("sys_path", [])]
+    import importlib
+
+    for module in job.get("warm", []):  # the slow imports, done while the grader does other work
+        importlib.import_module(module)
+    _wait_for_the_grader()
     import numpy as np
     from probe import Exports
 

@@ -54,6 +54,7 @@ Example:
 ...     assert (result.status, result.stdout.strip()) == ("ok", "42"), result
 """
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -256,8 +257,8 @@ def _tasks_of(uid):
     return count
 
 
-def _prlimit(limits, processes):
-    cpu = int(limits.cpu_s or limits.wall_s) + 1
+def _prlimit(limits, processes, warm_cpu_s=0.0):
+    cpu = int((limits.cpu_s or limits.wall_s) + warm_cpu_s) + 1
     return [
         "prlimit",
         # SIGXCPU at the soft limit (reported as a timeout), SIGKILL 2 s later.
@@ -341,16 +342,35 @@ def run(argv, limits=Limits(), *, env=None, mounts=()):
     Raises:
         SandboxError: the sandbox could not be made (bubblewrap missing, a mount failed).
     """
-    if shutil.which("bwrap") is None:
-        raise SandboxError(f"bwrap not found on PATH. {INSTALL_HINT}")
-    mounts = list(mounts)
-    logs = Path(tempfile.mkdtemp(prefix="aekeras-sandbox-"))
-    try:
+    return Sandbox(argv, limits, env=env, mounts=mounts).finish()
+
+
+class Sandbox:
+    """A sandboxed command started now and finished later (`run` does both at once).
+
+    The command starts at once, with its standard input a pipe; `finish(data)` writes `data` to it,
+    closes it, and waits for the command with the wall-clock limit counted from then. So a command
+    can do its slow start (an interpreter importing its libraries) while the grader does something
+    else, and wait for the word to go on: the walls are those of `run` from the first instruction.
+    `kill()` ends a sandbox that is no longer needed. Arguments as for `run`; `warm_cpu_s`: the CPU
+    seconds its start may take, added to the CPU limit.
+    """
+
+    def __init__(self, argv, limits=Limits(), *, env=None, mounts=(), warm_cpu_s=0.0):
+        if shutil.which("bwrap") is None:
+            raise SandboxError(f"bwrap not found on PATH. {INSTALL_HINT}")
+        self.limits = limits
+        self.logs = Path(tempfile.mkdtemp(prefix="aekeras-sandbox-"))
+        try:
+            self._start(argv, list(mounts), env, warm_cpu_s)
+        except BaseException:
+            shutil.rmtree(self.logs, ignore_errors=True)
+            raise
+
+    def _start(self, argv, mounts, env, warm_cpu_s):
+        limits, logs = self.limits, self.logs
         uid = random.randrange(200_000, 2**31 - 2) if _root() else os.getuid()
-        identity = {
-            "passwd": logs / "passwd",
-            "group": logs / "group",
-        }
+        identity = {"passwd": logs / "passwd", "group": logs / "group"}
         identity["passwd"].write_text(f"sandbox:x:{uid}:{uid}:sandbox:{FOLDER}:/usr/sbin/nologin\n")
         identity["group"].write_text(f"sandbox:x:{uid}:\n")
         for path in identity.values():
@@ -392,21 +412,47 @@ def run(argv, limits=Limits(), *, env=None, mounts=()):
             *[a for key, value in environment.items() for a in ("--setenv", key, str(value))],
             *("--info-fd", str(info_write)),
             *become,
-            *_prlimit(limits, processes),
+            *_prlimit(limits, processes, warm_cpu_s),
             *map(str, argv),
         ]
-        stdout_path, stderr_path = logs / "stdout", logs / "stderr"
-        start = time.perf_counter()
-        with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                start_new_session=True,
-                pass_fds=(info_write,),
-            )
-            os.close(info_write)
+        self.stdout_path, self.stderr_path = logs / "stdout", logs / "stderr"
+        with open(self.stdout_path, "wb") as stdout, open(self.stderr_path, "wb") as stderr:
+            try:
+                self.process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=stdout,
+                    stderr=stderr,
+                    start_new_session=True,
+                    pass_fds=(info_write,),
+                )
+            finally:
+                os.close(info_write)
+        self.info = info_read
+
+    def kill(self):
+        """Ends the sandbox (and everything in it) and forgets it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.close()
+        self.process.wait()
+        os.close(self.info)
+        shutil.rmtree(self.logs, ignore_errors=True)
+
+    def finish(self, data=b""):
+        """Sends `data` to the command's standard input, closes it, waits: a `Result`.
+
+        Raises:
+            SandboxError: the sandbox could not be made.
+        """
+        limits, process = self.limits, self.process
+        try:
+            start = time.perf_counter()
+            with contextlib.suppress(BrokenPipeError):  # a command that ended reads nothing
+                process.stdin.write(data)
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
             try:
                 process.wait(timeout=limits.wall_s)
                 timed_out = False
@@ -414,31 +460,30 @@ def run(argv, limits=Limits(), *, env=None, mounts=()):
                 timed_out = True
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        wall = time.perf_counter() - start
-        # bwrap writes its child's pid there once the sandbox is made: nothing there, nothing ran.
-        os.set_blocking(info_read, False)
-        with os.fdopen(info_read, "rb") as info:
-            try:
-                started = info.read() or b""
-            except BlockingIOError:
-                started = b""
-        out, err = _tail(stdout_path), _tail(stderr_path)
-        if not started and not timed_out:
-            raise SandboxError(f"bwrap failed before the command started: {err.strip()[-500:]}")
-        flooded = (
-            max(os.path.getsize(stdout_path), os.path.getsize(stderr_path)) >= limits.file_bytes
-        )
-    finally:
-        shutil.rmtree(logs, ignore_errors=True)
-    code = process.returncode
-    if timed_out or code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-        status = TIMED_OUT
-    elif flooded or code in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ):
-        status = OUTPUT_FLOOD
-    elif code and any(marker in err for marker in MEMORY_ERRORS):
-        status = OUT_OF_MEMORY
-    elif code:
-        status = CRASHED
-    else:
-        status = OK
-    return Result(status, code, out, err, limits.wall_s if timed_out else wall)
+            wall = time.perf_counter() - start
+            # bwrap writes its child's pid there once the sandbox is made: nothing there, nothing ran.
+            os.set_blocking(self.info, False)
+            with os.fdopen(self.info, "rb") as info:
+                try:
+                    started = info.read() or b""
+                except BlockingIOError:
+                    started = b""
+            out, err = _tail(self.stdout_path), _tail(self.stderr_path)
+            if not started and not timed_out:
+                raise SandboxError(f"bwrap failed before the command started: {err.strip()[-500:]}")
+            sizes = (os.path.getsize(self.stdout_path), os.path.getsize(self.stderr_path))
+            flooded = max(sizes) >= limits.file_bytes
+        finally:
+            shutil.rmtree(self.logs, ignore_errors=True)
+        code = process.returncode
+        if timed_out or code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            status = TIMED_OUT
+        elif flooded or code in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ):
+            status = OUTPUT_FLOOD
+        elif code and any(marker in err for marker in MEMORY_ERRORS):
+            status = OUT_OF_MEMORY
+        elif code:
+            status = CRASHED
+        else:
+            status = OK
+        return Result(status, code, out, err, limits.wall_s if timed_out else wall)

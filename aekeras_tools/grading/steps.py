@@ -14,9 +14,13 @@ the sandbox of a step sees (the allowlist of sandbox.py, filled in here):
   the package folder alone, never the repository);
 - the files of the datasets the step's cells load (`data`), read-only under `/data`, prepared
   before the batch started; a step that runs no notebook cell gets its images as inputs instead;
-- in its folder `/sandbox`: the files an earlier step kept that it `carry`s (read-only), and the
-  files it writes back, `out/cells.json`, `out/values.npz` and those it `keep`s: the only host
-  files it can write, each at most `file_bytes`.
+- in its folder `/sandbox`: the files an earlier step kept that it `carry`s (copies, handed over
+  when the step is told to go), and the files it writes back, `out/cells.json`, `out/values.npz`
+  and those it `keep`s: the only host files it can write, each at most `file_bytes`.
+
+A step's sandbox can be started before the step runs (`StartedStep`): its interpreter then imports
+Keras and aekeras while an earlier step of the same submission runs, and waits; the grader
+overlaps the slow start of the next step with the current one this way.
 
 A `Step` is checked when it is made (an unknown argument is a TypeError that names it; a bad value
 a ValueError that says what was expected), so a misspelled limit cannot be silently ignored.
@@ -24,6 +28,7 @@ a ValueError that says what was expected), so a misspelled limit cannot be silen
 
 import dataclasses
 import importlib.util
+import io
 import json
 import os
 import re
@@ -255,49 +260,81 @@ def run_step(step, cells, workspace, inputs=None, *, backend, threads=1, data_ho
     Returns:
         (sandbox.Result, {cell id: error}, {"<step>.<name>": array}).
     """
-    staging = Path(tempfile.mkdtemp(prefix=f"step-{step.name}-", dir=workspace))
-    kept = Path(workspace) / "kept"
-    try:
+    started = StartedStep(
+        step, cells, workspace, inputs, backend=backend, threads=threads, data_home=data_home
+    )
+    return started.finish()
+
+
+class StartedStep:
+    """A step whose sandbox is started (its interpreter importing Keras and aekeras, unless the step
+    is NumPy-only) and waits for `finish()`, which hands it the files it carries, runs it and reads
+    what it wrote. Arguments as for `run_step`. `kill()` ends a step that will not run."""
+
+    WARM = ("keras", "aekeras")  # what a step imports before the word to go (none NumPy-only)
+
+    def __init__(self, step, cells, workspace, inputs=None, *, backend, threads=1, data_home=None):
+        self.step, self.workspace = step, Path(workspace)
+        self.staging = Path(tempfile.mkdtemp(prefix=f"step-{step.name}-", dir=workspace))
+        try:
+            self.sandbox = self._start(cells, inputs, backend, threads, data_home)
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
+
+    def _start(self, cells, inputs, backend, threads, data_home):
+        step, staging = self.step, self.staging
         argv, mounts, sys_path = interpreter(step.numpy_only)
-        (staging / "job.json").write_text(
-            json.dumps(
-                {
-                    "cells": cells,
-                    "probe": step.probe,
-                    "sys_path": sys_path,
-                    "numpy_only": step.numpy_only,
-                }
-            ),
-            encoding="utf-8",
-        )
+        warm = () if step.numpy_only else self.WARM
+        job = {
+            "cells": cells,
+            "probe": step.probe,
+            "sys_path": sys_path,
+            "numpy_only": step.numpy_only,
+            "warm": list(warm),
+        }
+        (staging / "job.json").write_text(json.dumps(job), encoding="utf-8")
         for name in ("runner.py", "probe.py"):
             mounts.append(sandbox.Mount(HERE / name, f"{GRADER}/{name}"))
         mounts.append(sandbox.Mount(staging / "job.json", f"{GRADER}/job.json"))
         if inputs:
             np.savez(staging / "inputs.npz", **inputs)
             mounts.append(sandbox.Mount(staging / "inputs.npz", f"{GRADER}/inputs.npz"))
-        for name in step.carry:
-            if (kept / name).is_file():
-                mounts.append(sandbox.Mount(kept / name, name))
         out = staging / "out"
         out.mkdir()
         for name in (*OUTPUTS, *step.keep):
             (out / name).touch()
             mounts.append(sandbox.Mount(out / name, f"out/{name}", writable=True))
         more, data_env = data_mounts(step.data, data_home) if step.data else ([], {})
-        result = sandbox.run(
+        return sandbox.Sandbox(
             [*argv, f"{GRADER}/runner.py"],
             step.limits,
             env={**environment(backend, threads), **data_env},
             mounts=[*mounts, *more],
+            warm_cpu_s=60.0 if warm else 0.0,
         )
-        for name in step.keep:
-            if (out / name).stat().st_size:
-                kept.mkdir(exist_ok=True)
-                shutil.copyfile(out / name, kept / name)
-        return (result, *read_outputs(out, step.name))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    def finish(self):
+        """Hands the step the files it carries, lets it run: (sandbox.Result, errors, values)."""
+        step, out, kept = self.step, self.staging / "out", self.workspace / "kept"
+        try:
+            carried = io.BytesIO()
+            with zipfile.ZipFile(carried, "w") as archive:
+                for name in step.carry:
+                    if (kept / name).is_file():
+                        archive.write(kept / name, name)
+            result = self.sandbox.finish(carried.getvalue() if step.carry else b"")
+            for name in step.keep:
+                if (out / name).stat().st_size:
+                    kept.mkdir(exist_ok=True)
+                    shutil.copyfile(out / name, kept / name)
+            return (result, *read_outputs(out, step.name))
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def kill(self):
+        self.sandbox.kill()
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def read_outputs(out, name):
