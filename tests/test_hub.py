@@ -31,7 +31,11 @@ import nbformat
 import pytest
 
 from aekeras_tools import browser
-from aekeras_tools import hub
+from aekeras_tools.hub import accounts
+from aekeras_tools.hub import checks
+from aekeras_tools.hub import classroom
+from aekeras_tools.hub import cli
+from aekeras_tools.hub import server
 from aekeras_tools.paths import ROOT
 
 pytestmark = pytest.mark.tensorflow_only  # one backend is enough: it starts TensorFlow kernels
@@ -47,8 +51,8 @@ def _missing(browser_needed=False):
     """Why the class cannot run here (None when it can)."""
     if os.geteuid() != 0:
         return "the hub test creates Unix users: it must run as root (as CI does)"
-    if shutil.which(hub.PROXY) is None:
-        return f"{hub.PROXY} is not installed (npm install -g {hub.PROXY})"
+    if shutil.which(checks.PROXY) is None:
+        return f"{checks.PROXY} is not installed (npm install -g {checks.PROXY})"
     if browser_needed and browser.find_chromium() is None:
         return "Chromium is not installed (Debian: apt-get install chromium)"
     return None
@@ -69,8 +73,8 @@ class Hub:
         self.folder = Path(tempfile.mkdtemp(prefix="aekeras-hub-", dir="/tmp"))
         self.folder.chmod(0o755)  # every user of the class enters it
         self.prefix = f"aet{os.getpid() % 100000}-"
-        self.room = hub.Classroom(self.folder, students=2, prefix=self.prefix)
-        self.port = hub.free_port()
+        self.room = classroom.Classroom(self.folder, students=2, prefix=self.prefix)
+        self.port = server.free_port()
         self.address = f"http://127.0.0.1:{self.port}"
         self.lines, self.up = [], threading.Event()
         self.process = subprocess.Popen(
@@ -87,7 +91,7 @@ class Hub:
     def _read(self):
         for line in self.process.stdout:
             self.lines.append(line)
-            if line.strip() == hub.STOP_LINE:
+            if line.strip() == server.STOP_LINE:
                 self.up.set()
 
     @property
@@ -127,7 +131,7 @@ class Hub:
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 os.killpg(with_pgroup, signal.SIGKILL)
         self.process.stdout.close()
-        hub.remove(self.room)
+        cli.remove(self.room)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -182,7 +186,7 @@ def flow(hub_class):
     h, room = hub_class, hub_class.room
     done, student1, student2 = {}, *room.students
     course = room.course()
-    inbound = room.exchange / hub.COURSE_ID / "inbound"
+    inbound = room.exchange / classroom.COURSE_ID / "inbound"
     start = time.perf_counter()
     for step in ("generate_assignment", "release_assignment"):
         done[step] = h.run_as(room.instructor, "nbgrader", step, ASSIGNMENT, cwd=course)[1]
@@ -229,7 +233,7 @@ def flow(hub_class):
         )[1]
     # Where each student's feedback went (feedback/<hash>.html -> <student>/<hash>.html), and
     # what the blank student gets from listing the folder and reading each by its name.
-    feedback = room.exchange / hub.COURSE_ID / "feedback"
+    feedback = room.exchange / classroom.COURSE_ID / "feedback"
     done["feedback_links"] = {
         p.name: os.readlink(p).split("/")[0] for p in feedback.glob("*.html") if p.is_symlink()
     }
@@ -268,7 +272,7 @@ def test_students_fetch_and_submit_into_their_own_accounts(hub_class, flow):
     for student in room.students:
         fetched = room.home(student) / ASSIGNMENT / NOTEBOOK
         assert fetched.stat().st_uid == room.home(student).stat().st_uid
-        assert f"Submitted as: {hub.COURSE_ID} {ASSIGNMENT}" in flow[f"submit {student}"]
+        assert f"Submitted as: {classroom.COURSE_ID} {ASSIGNMENT}" in flow[f"submit {student}"]
 
 
 def test_a_student_cannot_read_overwrite_or_move_a_classmates_submission(flow):
@@ -338,7 +342,7 @@ def test_each_student_fetches_only_their_own_feedback(hub_class, flow):
 
 def test_nobody_but_the_student_and_the_instructor_can_read_a_submission(hub_class, flow):
     room = hub_class.room
-    inbound = room.exchange / hub.COURSE_ID / "inbound"
+    inbound = room.exchange / classroom.COURSE_ID / "inbound"
     submissions = [e for e in inbound.iterdir() if (e / "submission_secret.txt").exists()]
     assert len(submissions) == 2, submissions  # made by `nbgrader submit` (the others are attacks)
     for entry in submissions:
@@ -417,16 +421,16 @@ def test_ctrl_c_stops_the_hub_the_proxy_and_every_server(hub_class, flow):
     room = hub_class.room
     assert hub_class.interrupt() == 0, hub_class.output
     assert "Stopped the hub" in hub_class.output
-    assert hub.class_processes(room) == [], "processes of the class's users are still running"
-    assert hub.proxy_pid(room) is None
-    hub.check_port("127.0.0.1", hub_class.port)  # free again
+    assert server.class_processes(room) == [], "processes of the class's users are still running"
+    assert server.proxy_pid(room) is None
+    checks.check_port("127.0.0.1", hub_class.port)  # free again
 
 
 # ----------------------------------------------------------------- bad input (no root needed)
 
 
 def _main(capsys, *argv):
-    code = hub.main(list(argv))
+    code = cli.main(list(argv))
     return code, capsys.readouterr().err
 
 
@@ -461,7 +465,7 @@ def test_refuses_without_configurable_http_proxy_and_says_how_to_install_it(
 
 def test_refuses_a_port_that_is_taken(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(hub, "find_proxy", lambda: "/usr/bin/configurable-http-proxy")
+    monkeypatch.setattr(checks, "find_proxy", lambda: "/usr/bin/configurable-http-proxy")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -478,16 +482,16 @@ def test_refuses_a_folder_other_users_cannot_enter():
         Path(base).chmod(0o755)
         private = Path(base) / "private"
         private.mkdir(mode=0o700)
-        with pytest.raises(hub.HubError) as error:
-            hub.check_reachable(private / "hub")
+        with pytest.raises(classroom.HubError) as error:
+            checks.check_reachable(private / "hub")
     message = str(error.value)
     assert f"Other users cannot enter {private} (mode 700)" in message, message
-    assert f"Received: --dir {private / 'hub'}" in message and hub.DEFAULT_DIR in message
+    assert f"Received: --dir {private / 'hub'}" in message and classroom.DEFAULT_DIR in message
 
 
 def test_never_changes_an_account_it_did_not_make():
-    with pytest.raises(hub.HubError, match=r"'root' exists and was not made by the hub"):
-        hub.ensure_user("root")
+    with pytest.raises(classroom.HubError, match=r"'root' exists and was not made by the hub"):
+        accounts.ensure_user("root")
 
 
 @pytest.mark.parametrize(
@@ -500,17 +504,17 @@ def test_never_changes_an_account_it_did_not_make():
 )
 def test_refuses_bad_arguments(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        hub.parse_args(argv)
+        cli.parse_args(argv)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_collect_as_one_user_refuses_links_and_records_the_time_of_the_files(tmp_path, caplog):
-    """The checks of aekeras_tools.hub_exchange.Collect that need no second user (any machine)."""
+    """The checks of aekeras_tools.hub.exchange.Collect that need no second user (any machine)."""
     import getpass
 
     from nbgrader.coursedir import CourseDirectory
 
-    from aekeras_tools import hub_exchange
+    from aekeras_tools.hub import exchange
 
     me = getpass.getuser()
     inbound = tmp_path / "exchange" / "course" / "inbound"
@@ -535,7 +539,7 @@ def test_collect_as_one_user_refuses_links_and_records_the_time_of_the_files(tmp
     old = submission("2000-01-01 00:00:00.000000 UTC", "old")  # the newest: made last
     course = tmp_path / "course"
     coursedir = CourseDirectory(root=str(course), course_id="course", assignment_id="a1")
-    collect = hub_exchange.Collect(coursedir=coursedir, root=str(tmp_path / "exchange"))
+    collect = exchange.Collect(coursedir=coursedir, root=str(tmp_path / "exchange"))
     with caplog.at_level("INFO"):
         collect.start()
     log = caplog.text
