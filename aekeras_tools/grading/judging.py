@@ -295,7 +295,7 @@ def grade_submission(
             )
         started = {}
 
-        def start(step, cells):
+        def launch(step, cells):
             step_inputs = step.inputs(rng) if step.inputs else {}
             inputs.update({f"{step.name}.{k}": np.asarray(v) for k, v in step_inputs.items()})
             started[step.name] = steps_module.StartedStep(
@@ -317,11 +317,11 @@ def grade_submission(
                     failures[step.name] = skip or f"no {', '.join(missing)} from an earlier step"
                     continue
                 if step.name not in started:
-                    start(step, cells)
+                    launch(step, cells)
                 # The next step that imports Keras starts now, so that its slow start overlaps this one.
                 later = [(s, c) for s, c, why in plan[index + 1 :] if not why and not s.numpy_only]
                 if later and later[0][0].name not in started:
-                    start(*later[0])
+                    launch(*later[0])
                 result, errors, step_values = started.pop(step.name).finish()
                 values.update(step_values)
                 if result.status != sandbox.OK:
