@@ -38,6 +38,8 @@ from aekeras_tools.hub import cli
 from aekeras_tools.hub import server
 from aekeras_tools.paths import ROOT
 
+from grading_course import student_version
+
 pytestmark = pytest.mark.tensorflow_only  # one backend is enough: it starts TensorFlow kernels
 
 ASSIGNMENT = "a1_autoencoders"
@@ -136,10 +138,12 @@ class Hub:
 
 
 def _completed(released):
-    """The released notebook with the instructor's solutions in its answer cells."""
+    """The released notebook with a student's correct answers: the instructor's solutions as a
+    student writes them (grading_course.student_version: no region markers, the student's own text,
+    since the grader does not grade the instructor's text line for line)."""
     solutions = {
         c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in nbformat.read(SOURCE, as_version=4).cells
+        for c in student_version(ASSIGNMENT).cells
         if c.metadata.get("nbgrader", {}).get("solution")
     }
     notebook = nbformat.reads(released, as_version=4)
