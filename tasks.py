@@ -78,7 +78,8 @@ import sys
 import time
 from pathlib import Path
 
-# Standard library only, like this script: the folders the tools read and write.
+# Standard library only, like this script: the folders the tools read and write, the course kernel.
+from aekeras_tools import kernel
 from aekeras_tools.paths import BUILD
 from aekeras_tools.paths import LECTURES
 from aekeras_tools.paths import ROOT
@@ -154,33 +155,11 @@ def setup(name="complete"):
 
 
 def install_kernel(venv, python):
-    """Configures the environment's Jupyter kernel for quiet lectures.
-
-    The kernel imports aekeras before the first cell: `import aekeras` brings up
-    Keras' backend with TensorFlow's native start-up log lines filtered out
-    (aekeras/_native_logs.py), so that JupyterLab and the rendered lectures show
-    no C++ log noise. The kernel's own log shows errors only, not its notice
-    that it talks to the notebook server over TCP on this machine. Python
-    warnings still reach the notebook. The kernel spec lives inside the
-    environment, where JupyterLab and nbclient look first.
-    """
-    spec = {
-        "argv": [
-            str(python),
-            "-m",
-            "ipykernel_launcher",
-            "-f",
-            "{connection_file}",
-            "--IPKernelApp.exec_lines=import aekeras",
-            "--IPKernelApp.log_level=ERROR",
-        ],
-        "display_name": "Python 3 (aekeras)",
-        "language": "python",
-        "metadata": {"debugger": True},
-    }
+    """Installs the course kernel (aekeras_tools.kernel: it imports aekeras first, for quiet lectures)
+    into the environment, where JupyterLab and nbclient look first."""
     folder = venv / "share" / "jupyter" / "kernels" / "python3"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    (folder / "kernel.json").write_text(json.dumps(kernel.spec(python), indent=1) + "\n")
 
 
 def lectures(python, backend, record=False):

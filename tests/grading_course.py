@@ -221,23 +221,18 @@ def copy_course(base, assignments=ASSIGNMENTS):
 
 
 # ----------------------------------------------------------------- the command
+def grade_argv(course, *args):
+    """`python3 tasks.py grade --current-env --course COURSE ARGS`, the instructor's command, with this
+    interpreter (run from the repository root)."""
+    return [sys.executable, "tasks.py", "grade", "--current-env", "--course", str(course), *args]
+
+
 def grade_command(course, *args, env=None, timeout=1800, prefix=()):
-    """`python3 tasks.py grade --current-env --course COURSE ARGS`, the instructor's command, run with
-    this interpreter (after `prefix`, e.g. to run it as another user): the completed process."""
-    environment = {**os.environ, **(env or {})}
+    """Runs `grade_argv` (after `prefix`, e.g. to run it as another user): the completed process."""
     return subprocess.run(
-        [
-            *prefix,
-            sys.executable,
-            "tasks.py",
-            "grade",
-            "--current-env",
-            "--course",
-            str(course),
-            *args,
-        ],
+        [*prefix, *grade_argv(course, *args)],
         cwd=ROOT,
-        env=environment,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

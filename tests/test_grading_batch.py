@@ -30,6 +30,7 @@ from grading_course import SECRET
 from grading_course import TOY_CHECKS
 from grading_course import TOY_HONEST
 from grading_course import feedback_texts
+from grading_course import grade_argv
 from grading_course import grade_command
 from grading_course import require_sandbox
 from grading_course import results
@@ -289,16 +290,7 @@ def test_a_batch_killed_midway_is_made_whole_by_the_next_run(tmp_path):
     students = [f"s{i}" for i in range(6)]
     for student in students:
         submit(course, student, SLOW)
-    command = [
-        sys.executable,
-        "tasks.py",
-        "grade",
-        "--current-env",
-        "--course",
-        str(course),
-        "--workers",
-        "1",
-    ]
+    command = grade_argv(course, "--workers", "1")
     process = subprocess.Popen(
         command,
         cwd=ROOT,

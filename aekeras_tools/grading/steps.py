@@ -155,6 +155,20 @@ class Step:
         return self.cells is None or bool(self.cells)
 
 
+def numpy_step(name, probe, cell, inputs, *, wall_s=30.0, memory_bytes=2 * GIB):
+    """The `Step` of a task asked "with NumPy only": one answer cell, in a NumPy-only interpreter,
+    on the grader's inputs, with a small memory limit."""
+    return Step(
+        name,
+        probe,
+        cells=[cell],
+        numpy_only=True,
+        inputs=inputs,
+        wall_s=wall_s,
+        memory_bytes=memory_bytes,
+    )
+
+
 # ----------------------------------------------------------------- the interpreter of a step
 def _site_packages_of_base():
     """Folders under the base installation (and the system's) where packages live."""

@@ -14,6 +14,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from aekeras_tools import kernel
 from aekeras_tools.hub import exchange
 from aekeras_tools.hub.checks import NOBODY
 from aekeras_tools.hub.checks import as_nobody
@@ -135,11 +136,11 @@ def _refresh_environment(room):
         ignore=shutil.ignore_patterns("__pycache__", "course_material"),
     )
     shutil.copy(Path(exchange.__file__), site / f"{EXCHANGE_MODULE}.py")
-    kernel = room.env / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
-    kernel.parent.mkdir(parents=True, exist_ok=True)
+    kernel_json = room.env / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    kernel_json.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
-        kernel.unlink()  # a hard link to the project environment's: never write through it
-    kernel.write_text(json.dumps(kernel_spec(room.python), indent=1) + "\n")
+        kernel_json.unlink()  # a hard link to the project environment's: never write through it
+    kernel_json.write_text(json.dumps(kernel.spec(room.python), indent=1) + "\n")
     # A classroom hub asks no one whether to fetch Jupyter's news from the internet.
     overrides = room.env / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     overrides.parent.mkdir(parents=True, exist_ok=True)
@@ -151,24 +152,6 @@ def _refresh_environment(room):
     with contextlib.suppress(FileNotFoundError):
         config.unlink()
     config.write_text(nbgrader_config(room))
-
-
-def kernel_spec(python):
-    """The course kernel (as tasks.py installs it): imports aekeras first, quiet start-up."""
-    return {
-        "argv": [
-            str(python),
-            "-m",
-            "ipykernel_launcher",
-            "-f",
-            "{connection_file}",
-            "--IPKernelApp.exec_lines=import aekeras",
-            "--IPKernelApp.log_level=ERROR",
-        ],
-        "display_name": "Python 3 (aekeras)",
-        "language": "python",
-        "metadata": {"debugger": True},
-    }
 
 
 def nbgrader_config(room):

@@ -26,6 +26,7 @@ import numpy as np
 
 from aekeras_tools.grading.probe import got
 from aekeras_tools.grading.steps import Step
+from aekeras_tools.grading.steps import numpy_step
 
 NOTEBOOK = "a1_autoencoders"
 DATASETS = ("mnist",)
@@ -376,24 +377,8 @@ def check_task3_beats_pca(values, inputs):
 
 
 STEPS = [
-    Step(
-        "task1",
-        TASK1_PROBE,
-        cells=["task1_pca_reconstruct"],
-        numpy_only=True,
-        inputs=task1_inputs,
-        wall_s=60,
-        memory_bytes=2 * 2**30,
-    ),
-    Step(
-        "task2",
-        TASK2_PROBE,
-        cells=["task2_n_parameters_solution"],
-        numpy_only=True,
-        inputs=task2_inputs,
-        wall_s=30,
-        memory_bytes=2 * 2**30,
-    ),
+    numpy_step("task1", TASK1_PROBE, "task1_pca_reconstruct", task1_inputs, wall_s=60),
+    numpy_step("task2", TASK2_PROBE, "task2_n_parameters_solution", task2_inputs),
     Step(
         "design",
         DESIGN_PROBE,

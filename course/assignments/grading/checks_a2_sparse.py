@@ -26,6 +26,7 @@ import numpy as np
 
 from aekeras_tools.grading.probe import got
 from aekeras_tools.grading.steps import Step
+from aekeras_tools.grading.steps import numpy_step
 
 NOTEBOOK = "a2_sparse"
 DATASETS = ("mnist",)
@@ -506,39 +507,14 @@ def check_task4_reconstruction(values, inputs):
 
 
 STEPS = [
-    Step(
-        "task1",
-        TASK1_PROBE,
-        cells=["task1_l1_sparsity"],
-        numpy_only=True,
-        inputs=task1_inputs,
-        wall_s=30,
-        memory_bytes=2 * 2**30,
-    ),
-    Step(
-        "task2",
-        TASK2_PROBE,
-        cells=["task2_kl_sparsity"],
-        numpy_only=True,
-        inputs=task2_inputs,
-        wall_s=30,
-        memory_bytes=2 * 2**30,
-    ),
-    Step(
-        "task3",
-        TASK3_PROBE,
-        cells=["task3_kl_gradient_solution"],
-        numpy_only=True,
-        inputs=task3_inputs,
-        wall_s=30,
-        memory_bytes=2 * 2**30,
-    ),
-    Step(
+    numpy_step("task1", TASK1_PROBE, "task1_l1_sparsity", task1_inputs),
+    numpy_step("task2", TASK2_PROBE, "task2_kl_sparsity", task2_inputs),
+    numpy_step("task3", TASK3_PROBE, "task3_kl_gradient_solution", task3_inputs),
+    numpy_step(
         "task3_large",
         TASK3_LARGE_PROBE,
-        cells=["task3_kl_gradient_solution"],
-        numpy_only=True,
-        inputs=task3_large_inputs,
+        "task3_kl_gradient_solution",
+        task3_large_inputs,
         wall_s=20,
         memory_bytes=4 * 2**30,
     ),

@@ -24,6 +24,7 @@ import numpy as np
 
 from aekeras_tools.grading.probe import got
 from aekeras_tools.grading.steps import Step
+from aekeras_tools.grading.steps import numpy_step
 
 NOTEBOOK = "a3_denoising"
 DATASETS = ("mnist", "fashion_mnist")
@@ -494,33 +495,10 @@ def check_task4_held_out(values, inputs):
 
 
 STEPS = [
-    Step(
-        "task1",
-        TASK1_PROBE,
-        cells=["task1_salt_and_pepper"],
-        numpy_only=True,
-        inputs=task1_inputs,
-        wall_s=60,
-        memory_bytes=2 * 2**30,
-    ),
-    Step(
-        "task2",
-        TASK2_PROBE,
-        cells=["task2_psnr_solution"],
-        numpy_only=True,
-        inputs=task2_inputs,
-        wall_s=30,
-        memory_bytes=2 * 2**30,
-    ),
-    Step(
-        "task4",
-        TASK4_PROBE,
-        cells=["task4_anomaly_threshold"],
-        numpy_only=True,
-        inputs=task4_inputs,
-        wall_s=120,  # about 300 calls
-        memory_bytes=2 * 2**30,
-    ),
+    numpy_step("task1", TASK1_PROBE, "task1_salt_and_pepper", task1_inputs, wall_s=60),
+    numpy_step("task2", TASK2_PROBE, "task2_psnr_solution", task2_inputs),
+    # Task 4 calls the function about 300 times (300 validation sets)
+    numpy_step("task4", TASK4_PROBE, "task4_anomaly_threshold", task4_inputs, wall_s=120),
     Step("notebook", SAVE_PROBE, cells=None, keep=["dae.keras"], data=DATASETS, wall_s=300),
     # No student code: the saved model loaded safely and measured on the grader's noisy images.
     Step(
