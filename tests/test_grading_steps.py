@@ -132,7 +132,10 @@ def test_a_started_step_waits_for_the_word_to_go_with_its_imports_done(tmp_path)
     import time
 
     step = steps.Step(
-        "warm", "import sys\nexport('keras', 'keras' in sys.modules)", cells=["answer"]
+        "warm",
+        "import sys\nexport('keras', 'keras' in sys.modules)",
+        cells=["answer"],
+        preload=["keras", "aekeras"],
     )
     started = steps.StartedStep(
         step, [{"id": "answer", "source": ""}], tmp_path, backend="tensorflow", threads=1

@@ -318,8 +318,8 @@ def grade_submission(
                     continue
                 if step.name not in started:
                     launch(step, cells)
-                # The next step that imports Keras starts now, so that its slow start overlaps this one.
-                later = [(s, c) for s, c, why in plan[index + 1 :] if not why and not s.numpy_only]
+                # The next step that preloads Keras starts now: its slow start overlaps this one.
+                later = [(s, c) for s, c, why in plan[index + 1 :] if not why and s.preload]
                 if later and later[0][0].name not in started:
                     launch(*later[0])
                 result, errors, step_values = started.pop(step.name).finish()

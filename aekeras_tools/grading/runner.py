@@ -87,7 +87,10 @@ def main():
     import importlib
 
     for module in job.get("warm", []):  # the slow imports, done while the grader does other work
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except Exception:  # the cells that import it meet the same error, and report it
+            pass
     _wait_for_the_grader()
     import numpy as np
     from probe import Exports

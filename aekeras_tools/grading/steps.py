@@ -19,8 +19,8 @@ the sandbox of a step sees (the allowlist of sandbox.py, filled in here):
   and those it `keep`s: the only host files it can write, each at most `file_bytes`.
 
 A step's sandbox can be started before the step runs (`StartedStep`): its interpreter then imports
-Keras and aekeras while an earlier step of the same submission runs, and waits; the grader
-overlaps the slow start of the next step with the current one this way.
+what the step `preload`s (Keras and aekeras) while an earlier step of the same submission runs, and
+waits; the grader overlaps the slow start of the next step with the current one this way.
 
 A `Step` is checked when it is made (an unknown argument is a TypeError that names it; a bad value
 a ValueError that says what was expected), so a misspelled limit cannot be silently ignored.
@@ -82,6 +82,8 @@ class Step:
         keep: files the step writes to `out/`, handed to later steps.
         carry: files kept by earlier steps that this step finds in its folder.
         data: datasets its cells load (keys of `DATASETS`), mounted read-only.
+        preload: modules its cells import anyway (e.g. `("keras", "aekeras")`), imported before the
+            step is told to go, while an earlier step runs (`StartedStep`).
         wall_s, memory_bytes, processes, file_bytes: the step's limits (sandbox.Limits).
 
     Raises:
@@ -97,6 +99,7 @@ class Step:
     keep: tuple[str, ...] = ()
     carry: tuple[str, ...] = ()
     data: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
     wall_s: float = 300.0
     memory_bytes: int = 12 * GIB
     processes: int = 512
@@ -113,6 +116,7 @@ class Step:
             "keep": _names(self.keep, "keep", _FILE),
             "carry": _names(self.carry, "carry", _FILE),
             "data": _names(self.data, "data", _NAME),
+            "preload": _names(self.preload, "preload", _NAME),
         }
         for key, value in fields.items():
             object.__setattr__(self, key, value)
@@ -124,11 +128,11 @@ class Step:
             )
         if not isinstance(self.numpy_only, bool):
             raise ValueError(f"Step.numpy_only must be a bool. Received: {self.numpy_only!r}")
-        if self.numpy_only and (not self.cells or self.given or self.data):
+        if self.numpy_only and (not self.cells or self.given or self.data or self.preload):
             raise ValueError(
                 "a NumPy-only step runs answer cells alone: it needs `cells` and takes no `given` "
-                f"cells and no `data`. Received: cells={self.cells!r}, given={self.given!r}, "
-                f"data={self.data!r}"
+                f"cells, no `data` and no `preload`. Received: cells={self.cells!r}, "
+                f"given={self.given!r}, data={self.data!r}, preload={self.preload!r}"
             )
         if self.given and not self.cells:
             raise ValueError(
@@ -281,11 +285,9 @@ def run_step(step, cells, workspace, inputs=None, *, backend, threads=1, data_ho
 
 
 class StartedStep:
-    """A step whose sandbox is started (its interpreter importing Keras and aekeras, unless the step
-    is NumPy-only) and waits for `finish()`, which hands it the files it carries, runs it and reads
-    what it wrote. Arguments as for `run_step`. `kill()` ends a step that will not run."""
-
-    WARM = ("keras", "aekeras")  # what a step imports before the word to go (none NumPy-only)
+    """A step whose sandbox is started (its interpreter importing the modules the step preloads) and
+    waits for `finish()`, which hands it the files it carries, runs it and reads what it wrote.
+    Arguments as for `run_step`. `kill()` ends a step that will not run."""
 
     def __init__(self, step, cells, workspace, inputs=None, *, backend, threads=1, data_home=None):
         self.step, self.workspace = step, Path(workspace)
@@ -299,7 +301,7 @@ class StartedStep:
     def _start(self, cells, inputs, backend, threads, data_home):
         step, staging = self.step, self.staging
         argv, mounts, sys_path = interpreter(step.numpy_only)
-        warm = () if step.numpy_only else self.WARM
+        warm = step.preload
         job = {
             "cells": cells,
             "probe": step.probe,

@@ -28,6 +28,8 @@ from aekeras_tools.grading.probe import got
 from aekeras_tools.grading.steps import Step
 from aekeras_tools.grading.steps import numpy_step
 
+PRELOAD = ("keras", "aekeras")  # what the training steps import: loaded while the step before runs
+
 NOTEBOOK = "a1_autoencoders"
 DATASETS = ("mnist",)
 CODE_DIM, N_TRAIN = 8, 5000
@@ -382,6 +384,7 @@ STEPS = [
     Step(
         "design",
         DESIGN_PROBE,
+        preload=PRELOAD,
         cells=["task3_autoencoder"],
         given=["launch", "setup"],
         keep=["design.json"],
@@ -392,6 +395,7 @@ STEPS = [
     Step(
         "train",
         TRAIN_PROBE,
+        preload=PRELOAD,
         cells=[],
         carry=["design.json"],
         inputs=train_inputs,

@@ -28,6 +28,8 @@ from aekeras_tools.grading.probe import got
 from aekeras_tools.grading.steps import Step
 from aekeras_tools.grading.steps import numpy_step
 
+PRELOAD = ("keras", "aekeras")  # what the training steps import: loaded while the step before runs
+
 NOTEBOOK = "a2_sparse"
 DATASETS = ("mnist",)
 N_TRAIN, N_TEST, CODE_DIM, EPOCHS, TARGET = 3000, 1000, 100, 10, 0.05
@@ -518,11 +520,20 @@ STEPS = [
         wall_s=20,
         memory_bytes=4 * 2**30,
     ),
-    Step("notebook", SAVE_PROBE, cells=None, keep=["sparse_ae.keras"], data=["mnist"], wall_s=300),
+    Step(
+        "notebook",
+        SAVE_PROBE,
+        preload=PRELOAD,
+        cells=None,
+        keep=["sparse_ae.keras"],
+        data=["mnist"],
+        wall_s=300,
+    ),
     # No student code: the saved model loaded safely, and its configuration trained by the grader.
     Step(
         "evaluate",
         EVALUATE_PROBE,
+        preload=PRELOAD,
         cells=[],
         carry=["sparse_ae.keras"],
         inputs=evaluate_inputs,

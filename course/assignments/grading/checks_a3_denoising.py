@@ -26,6 +26,8 @@ from aekeras_tools.grading.probe import got
 from aekeras_tools.grading.steps import Step
 from aekeras_tools.grading.steps import numpy_step
 
+PRELOAD = ("keras", "aekeras")  # what the training steps import: loaded while the step before runs
+
 NOTEBOOK = "a3_denoising"
 DATASETS = ("mnist", "fashion_mnist")
 N_TRAIN, N_TEST, CODE_DIM, NOISE_RATE, EPOCHS = 5000, 1000, 64, 0.2, 8
@@ -499,11 +501,20 @@ STEPS = [
     numpy_step("task2", TASK2_PROBE, "task2_psnr_solution", task2_inputs),
     # Task 4 calls the function about 300 times (300 validation sets)
     numpy_step("task4", TASK4_PROBE, "task4_anomaly_threshold", task4_inputs, wall_s=120),
-    Step("notebook", SAVE_PROBE, cells=None, keep=["dae.keras"], data=DATASETS, wall_s=300),
+    Step(
+        "notebook",
+        SAVE_PROBE,
+        preload=PRELOAD,
+        cells=None,
+        keep=["dae.keras"],
+        data=DATASETS,
+        wall_s=300,
+    ),
     # No student code: the saved model loaded safely and measured on the grader's noisy images.
     Step(
         "evaluate",
         EVALUATE_PROBE,
+        preload=PRELOAD,
         cells=[],
         carry=["dae.keras"],
         inputs=evaluate_inputs,
