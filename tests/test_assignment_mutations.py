@@ -171,10 +171,10 @@ def build_autoencoder():
                 """
 def build_autoencoder():
     x = keras.Input((28, 28, 1))
-    encoder = keras.Sequential([x, keras.layers.Flatten(), keras.layers.Dense(256, activation="relu"),
+    encoder = keras.Sequential([x, keras.layers.Flatten(), keras.layers.Dense(32, activation="relu"),
                                 keras.layers.Dense(CODE_DIM)])
     z = keras.Input((CODE_DIM,))
-    h = keras.layers.Dense(784, activation="sigmoid")(keras.layers.Dense(256, activation="relu")(z))
+    h = keras.layers.Dense(784, activation="sigmoid")(keras.layers.Dense(32, activation="relu")(z))
     x_hat = keras.layers.Lambda(lambda t: keras.ops.reshape(t, (-1, 28, 28, 1)))(h)
     return aekeras.models.Autoencoder(encoder, keras.Model(z, x_hat))
 """,

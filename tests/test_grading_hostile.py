@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from aekeras_tools.grading import cells
 from aekeras_tools.grading import cells as nb
 from aekeras_tools.grading import judging
 
@@ -203,6 +204,12 @@ def full_class(tmp_path_factory, secrets):
     for assignment in ASSIGNMENTS:
         submit(course, "honest", assignment, student_version(assignment))
         submit(course, "blank", assignment, student_version(assignment, rest="blank"))
+        released = {  # as nbgrader releases it: every solution region replaced by its stub
+            c.metadata["nbgrader"]["grade_id"]: cells.released(c.source)
+            for c in instructor(assignment).cells
+            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+        }
+        submit(course, "as_released", assignment, student_version(assignment, released, "blank"))
         for name, answer in model_attacks(assignment).items():
             notebook = student_version(assignment, {MODEL_CELL[assignment]: answer}, rest="blank")
             submit(course, name, assignment, notebook)
@@ -297,11 +304,15 @@ def test_numpy_attacks_find_nothing_of_the_machine(numpy_class):
         assert "AEKERAS" not in environment and str(Path.home()) not in environment, environment
 
 
-def test_honest_work_gets_full_marks_beside_the_attacks(full_class):
+def test_honest_work_gets_full_marks_beside_the_attacks_and_the_release_none(full_class):
     _, graded, _ = full_class
     for assignment in ASSIGNMENTS:
         honest = graded[("honest", assignment)]
         assert honest.score == honest.max_score and honest.status == judging.GRADED, honest
+        # The release as handed out: no step runs, and no judge passes for want of values.
+        released = graded[("as_released", assignment)]
+        assert released.score == 0 and released.status == judging.GRADED, released
+        assert all("as released" in c.message for c in released.checks.values()), released
 
 
 def test_model_attacks_earn_no_more_than_the_blank_release_and_are_flagged(full_class):

@@ -293,11 +293,20 @@ def grade_submission(
             plan.append(
                 (step, cells, f"not answered ({', '.join(mine)} as released)" if blank_step else "")
             )
-        started = {}
+        started, drawn = {}, {}
+
+        def draw(step):
+            # Every step's inputs are drawn, in order, whether it runs or not: a judge sees what it
+            # asked for, and finds no value from the student where a step did not run.
+            if step.name not in drawn:
+                drawn[step.name] = step.inputs(rng) if step.inputs else {}
+                inputs.update(
+                    {f"{step.name}.{k}": np.asarray(v) for k, v in drawn[step.name].items()}
+                )
+            return drawn[step.name]
 
         def launch(step, cells):
-            step_inputs = step.inputs(rng) if step.inputs else {}
-            inputs.update({f"{step.name}.{k}": np.asarray(v) for k, v in step_inputs.items()})
+            step_inputs = draw(step)
             started[step.name] = steps_module.StartedStep(
                 step,
                 cells,
@@ -312,6 +321,7 @@ def grade_submission(
             for index, (step, cells, skip) in enumerate(plan):
                 missing = [f for f in step.carry if not (Path(root) / "kept" / f).is_file()]
                 if skip or missing:  # e.g. no trained model to evaluate: nothing to do
+                    draw(step)
                     if step.name in started:
                         started.pop(step.name).kill()
                     failures[step.name] = skip or f"no {', '.join(missing)} from an earlier step"

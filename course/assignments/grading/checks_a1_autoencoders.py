@@ -173,6 +173,7 @@ def library_count(sizes, tied):
 
 
 def check_task2_n_parameters(values, inputs):
+    assert "task2.sizes0" in inputs, "grading error: no inputs for task 2"  # never a vacuous pass
     i = 0
     while f"task2.sizes{i}" in inputs:
         sizes = tuple(int(n) for n in inputs[f"task2.sizes{i}"])
